@@ -1,0 +1,72 @@
+/**
+ * The transport contract: run an argv on a mail host and stream what it prints.
+ * Implemented by the SSH transport (ssh2, one pooled connection per host) and the local one (execa).
+ * Nothing above this layer knows which one it talks to.
+ */
+import type { Readable } from 'node:stream';
+
+export interface ExitStatus {
+  /** Exit code, or null when the process was killed by a signal. */
+  code: number | null;
+  signal: string | null;
+}
+
+export interface SpawnOptions {
+  /** Bytes written to the process's stdin, which is then closed. Secrets travel here, never in argv. */
+  stdin?: string | Buffer;
+  /** Stop the process (remote process group included) and fail with TransportError('timeout'). */
+  timeoutMs?: number;
+  /** Aborting stops the process (remote process group included); `exit` rejects with TransportError('cancelled'). */
+  signal?: AbortSignal;
+}
+
+export interface RemoteProcess {
+  readonly argv: readonly string[];
+  /** Raw bytes as they arrive. Consumers that want lines use core/util/lines.ts. */
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  /**
+   * Resolves with the exit status whatever the code (a failing code is not an exception here);
+   * rejects with TransportError when the connection failed, timed out, dropped, or was cancelled.
+   */
+  readonly exit: Promise<ExitStatus>;
+  /** Stop the process (SIGTERM to its process group, then the channel is closed). Idempotent. */
+  cancel(reason?: string): void;
+}
+
+export interface RunOptions extends SpawnOptions {
+  /** Refuse to buffer more than this many bytes of stdout (default 64 MiB); stream instead. */
+  maxBuffer?: number;
+}
+
+export interface RunResult extends ExitStatus {
+  stdout: string;
+  stderr: string;
+}
+
+export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'closed' | 'failed';
+
+export interface Transport {
+  readonly kind: 'ssh' | 'local';
+  /** For messages: the configured host name or user@host:port. */
+  readonly label: string;
+  readonly state: ConnectionState;
+  /** Start an argv. Never goes through a local shell; the SSH transport quotes it with shellLine(). */
+  spawn(argv: readonly string[], options?: SpawnOptions): RemoteProcess;
+  /** Run to completion, collecting stdout and stderr as UTF-8. */
+  run(argv: readonly string[], options?: RunOptions): Promise<RunResult>;
+  /** Connect now (the SSH transport also connects lazily on first spawn). */
+  connect(): Promise<void>;
+  /** Close the pooled connection; running processes are cancelled. */
+  close(): Promise<void>;
+  /** Called on every state change (connected, dropped, closed); returns an unsubscribe function. */
+  onStateChange(listener: (state: ConnectionState, error?: Error) => void): () => void;
+}
+
+/** Questions the transport may need to put to a person (the CLI asks on the TTY; the extension in a quick pick/input box). */
+export interface Prompter {
+  /** An unknown host key: accept (and remember) it? */
+  confirmHostKey(info: { host: string; port: number; keyType: string; fingerprint: string }): Promise<boolean>;
+  /** A password, key passphrase or keyboard-interactive answer. Return undefined to cancel. */
+  askSecret(info: { host: string; user: string; kind: 'password' | 'passphrase' | 'keyboard-interactive'; prompt: string; echo: boolean }): Promise<string | undefined>;
+}
