@@ -1,0 +1,9 @@
+/** Every CLI command, in the order `mailops --help` lists them. One line per command file. */
+import type { CliCommand } from '../types';
+import { hostsCommand } from './hosts';
+import { probeCommand } from './probe';
+
+export const commands: CliCommand[] = [
+  hostsCommand,
+  probeCommand,
+];

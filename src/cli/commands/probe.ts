@@ -1,0 +1,43 @@
+import type { CliCommand } from '../types';
+import { probe, type ProbeReport } from '../../core/probe';
+
+export function renderProbe(r: ProbeReport): string {
+  const lines = [`host ${r.host} (${r.transport}${r.hostname ? `, ${r.hostname}` : ''}${r.kernel ? `, ${r.kernel}` : ''}${r.user ? `, as ${r.user}` : ''})`];
+  lines.push(`detected: ${r.detected.length ? r.detected.join(', ') : 'no mail server'}`);
+  if (r.dovecot) {
+    const d = r.dovecot;
+    lines.push('', `Dovecot ${d.version ?? '(version unknown)'}${d.running ? '' : '  [master not running: doveadm mail commands will fail]'}`);
+    lines.push(`  doveadm        ${d.doveadm}`);
+    if (d.config) lines.push(`  config         ${d.config}`);
+    lines.push(`  mail_location  ${d.mailLocation ?? '(unset)'}`);
+    lines.push(`  mail_plugins   ${d.mailPlugins.join(' ') || '(none)'}`);
+    lines.push(`  lazy_expunge   ${d.lazyExpunge.enabled ? `on, mailbox ${d.lazyExpunge.mailbox}` : 'off'}`);
+    if (d.maildirlock) lines.push(`  maildirlock    ${d.maildirlock}`);
+  }
+  if (r.cyrus) {
+    const c = r.cyrus;
+    lines.push('', `Cyrus ${c.version ?? '(version unknown)'}${c.running ? '' : '  [master not running]'}`);
+    lines.push(`  tools          ${c.toolsDir}${c.wrapper ? ` (wrapper ${c.wrapper})` : ''}`);
+    lines.push(`  config         ${c.config}`);
+    lines.push(`  configdirectory ${c.configDirectory ?? '(unknown)'}`);
+    for (const [name, path] of Object.entries(c.partitions)) lines.push(`  partition      ${name} = ${path}`);
+    lines.push(`  expunge_mode   ${c.expungeMode ?? '(unknown)'}`);
+    lines.push(`  delete_mode    ${c.deleteMode ?? '(unknown)'}`);
+    lines.push(`  unixhierarchysep ${c.unixHierarchySep ? 'yes' : 'no'}`);
+    lines.push(`  virtdomains    ${c.virtDomains ?? 'off'}`);
+  }
+  return lines.join('\n');
+}
+
+export const probeCommand: CliCommand = {
+  name: 'probe',
+  summary: 'detect the mail servers of a host: kind, version, tool paths, settings backups depend on',
+  usage: '',
+  needsHost: true,
+  async run(ctx) {
+    const host = await ctx.host();
+    const report = await probe(host, ctx.signal);
+    ctx.result(report, renderProbe);
+    return report.detected.length > 0 ? 0 : 1;
+  },
+};

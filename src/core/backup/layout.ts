@@ -1,0 +1,96 @@
+/**
+ * Where backups live on the mail host. One folder per account (Dovecot) or per host (Cyrus), named so
+ * that hostile account names (quotes, spaces, `$(…)`, `/`, non-ASCII) become a single safe path segment.
+ *
+ *   ROOT/dovecot/ACCOUNT_DIR/
+ *     mirror/                 the doveadm backup destination (maildir), read with INDEX=MEMORY
+ *     mirror.state            dsync state of the last run that earned it (replaced atomically)
+ *     archives/               tar archives: <UTC stamp>-<level>.tar.gz (+ .snar snapshot files)
+ *     logs/                   one log per run: <UTC stamp>-<kind>.log
+ *     ops.log                 operation log of restores (one JSON line each), to find and undo them
+ *     lock                    flock(1) target: two runs for one account never overlap
+ *   ROOT/cyrus/
+ *     (same names: archives/, logs/, ops.log, lock; plus mailboxes.db dumps)
+ */
+import { DEFAULT_BACKUP_ROOT, type HostConfig } from '../hosts/model';
+
+/** A safe, reversible single path segment: [A-Za-z0-9._@+-] kept, every other UTF-8 byte as %XX. */
+export function encodeSegment(name: string): string {
+  if (name === '') return '%';
+  let out = '';
+  for (const byte of Buffer.from(name, 'utf8')) {
+    const c = String.fromCharCode(byte);
+    out += /[A-Za-z0-9_@+-]/.test(c) || (c === '.' && out !== '') ? c : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+export function decodeSegment(segment: string): string {
+  if (segment === '%') return '';
+  const bytes: number[] = [];
+  for (let i = 0; i < segment.length; i++) {
+    if (segment[i] === '%' && /^[0-9A-F]{2}$/.test(segment.slice(i + 1, i + 3))) {
+      bytes.push(parseInt(segment.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else bytes.push(segment.charCodeAt(i));
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+export interface BackupLayout {
+  root: string;
+  dir: string;
+  mirror: string;
+  state: string;
+  archives: string;
+  logs: string;
+  opsLog: string;
+  lock: string;
+}
+
+function join(...parts: string[]): string {
+  return parts.join('/').replace(/\/{2,}/g, '/');
+}
+
+export function dovecotBackupRoot(host: HostConfig): string {
+  return host.dovecot?.backupRoot ?? DEFAULT_BACKUP_ROOT;
+}
+
+export function cyrusBackupRoot(host: HostConfig): string {
+  return host.cyrus?.backupRoot ?? DEFAULT_BACKUP_ROOT;
+}
+
+export function dovecotLayout(host: HostConfig, account: string): BackupLayout {
+  const root = dovecotBackupRoot(host);
+  const dir = join(root, 'dovecot', encodeSegment(account));
+  return {
+    root,
+    dir,
+    mirror: join(dir, 'mirror'),
+    state: join(dir, 'mirror.state'),
+    archives: join(dir, 'archives'),
+    logs: join(dir, 'logs'),
+    opsLog: join(dir, 'ops.log'),
+    lock: join(dir, 'lock'),
+  };
+}
+
+export function cyrusLayout(host: HostConfig): BackupLayout {
+  const root = cyrusBackupRoot(host);
+  const dir = join(root, 'cyrus');
+  return {
+    root,
+    dir,
+    mirror: join(dir, 'mirror'),
+    state: join(dir, 'mirror.state'),
+    archives: join(dir, 'archives'),
+    logs: join(dir, 'logs'),
+    opsLog: join(dir, 'ops.log'),
+    lock: join(dir, 'lock'),
+  };
+}
+
+/** UTC stamp used in archive and log names: sortable, no characters that need quoting. */
+export function stamp(d: Date = new Date()): string {
+  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+}

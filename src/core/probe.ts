@@ -1,0 +1,180 @@
+/**
+ * Server detection: which mail servers a host runs, their versions, where their tools are, and the
+ * settings backups and restores depend on. One round trip: a constant POSIX sh script that receives the
+ * configured paths as positional arguments (never interpolated) and prints `key=value` lines.
+ */
+import { withPrivilege } from './hosts/model';
+import type { HostContext } from './hosts/context';
+import { shellLine } from './transport/quote';
+import { CommandFailedError } from './errors';
+
+export interface DovecotProbe {
+  version: string | null;
+  doveadm: string;
+  doveconf: string | null;
+  maildirlock: string | null;
+  /** doveadm -c PATH, or null for the default config */
+  config: string | null;
+  /** The master's auth-userdb socket exists: doveadm mail commands can work. */
+  running: boolean;
+  mailLocation: string | null;
+  mailPlugins: string[];
+  lazyExpunge: { enabled: boolean; mailbox: string | null };
+  /** Namespace hierarchy separator of the inbox namespace (doveconf), when set. */
+  separator: string | null;
+}
+
+export interface CyrusProbe {
+  version: string | null;
+  /** Directory holding ctl_mboxlist, unexpunge, reconstruct … */
+  toolsDir: string;
+  /** /usr/sbin/cyrus style wrapper, when present. */
+  wrapper: string | null;
+  config: string;
+  configDirectory: string | null;
+  partitions: Record<string, string>;
+  expungeMode: string | null;
+  deleteMode: string | null;
+  unixHierarchySep: boolean;
+  virtDomains: string | null;
+  running: boolean;
+}
+
+export interface ProbeReport {
+  host: string;
+  transport: 'ssh' | 'local';
+  hostname: string | null;
+  kernel: string | null;
+  user: string | null;
+  detected: Array<'dovecot' | 'cyrus'>;
+  dovecot: DovecotProbe | null;
+  cyrus: CyrusProbe | null;
+}
+
+/** The script. $1 = Dovecot config or '', $2 = Cyrus imapd.conf or ''. Prints key=value lines only. */
+export const PROBE_SCRIPT = String.raw`
+set -u
+dc=$1; cc=$2
+emit() { printf '%s=%s\n' "$1" "$2"; }
+first_exec() { for p in "$@"; do if [ -x "$p" ]; then printf '%s' "$p"; return 0; fi; done; return 1; }
+emit hostname "$(uname -n 2>/dev/null)"
+emit kernel "$(uname -sr 2>/dev/null)"
+emit user "$(id -un 2>/dev/null)"
+d=$(command -v doveadm 2>/dev/null || first_exec /usr/bin/doveadm /usr/local/bin/doveadm /usr/sbin/doveadm || true)
+if [ -n "$d" ]; then
+  emit dovecot.doveadm "$d"
+  dconf=$(command -v doveconf 2>/dev/null || first_exec /usr/bin/doveconf /usr/sbin/doveconf /usr/local/bin/doveconf || true)
+  emit dovecot.doveconf "$dconf"
+  dbin=$(command -v dovecot 2>/dev/null || first_exec /usr/sbin/dovecot /usr/local/sbin/dovecot || true)
+  [ -n "$dbin" ] && emit dovecot.version "$("$dbin" --version 2>/dev/null | head -n 1)"
+  emit dovecot.maildirlock "$(first_exec /usr/lib/dovecot/maildirlock /usr/libexec/dovecot/maildirlock /usr/local/libexec/dovecot/maildirlock || true)"
+  if [ -n "$dconf" ]; then
+    if [ -n "$dc" ]; then set -- -c "$dc"; else set --; fi
+    emit dovecot.mail_location "$("$dconf" "$@" -h mail_location 2>/dev/null)"
+    emit dovecot.mail_plugins "$("$dconf" "$@" -h mail_plugins 2>/dev/null)"
+    emit dovecot.lazy_expunge "$("$dconf" "$@" -h plugin/lazy_expunge 2>/dev/null)"
+    emit dovecot.separator "$("$dconf" "$@" -h namespace/inbox/separator 2>/dev/null)"
+    base=$("$dconf" "$@" -h base_dir 2>/dev/null)
+    if [ -n "$base" ] && [ -S "$base/auth-userdb" ]; then emit dovecot.running yes; else emit dovecot.running no; fi
+  fi
+fi
+tools=$(for t in /usr/lib/cyrus/bin /usr/lib/cyrus-imapd /usr/libexec/cyrus-imapd /usr/cyrus/bin /usr/local/cyrus/bin; do if [ -x "$t/ctl_mboxlist" ]; then printf '%s' "$t"; break; fi; done)
+if [ -n "$tools" ]; then
+  emit cyrus.tools "$tools"
+  emit cyrus.wrapper "$(command -v cyrus 2>/dev/null || true)"
+  [ -n "$cc" ] || cc=/etc/imapd.conf
+  emit cyrus.config "$cc"
+  if [ -x "$tools/cyr_info" ] && [ -r "$cc" ]; then
+    emit cyrus.version "$("$tools/cyr_info" -C "$cc" version 2>/dev/null | head -n 1)"
+    "$tools/cyr_info" -C "$cc" conf-all 2>/dev/null | while IFS= read -r line; do
+      case "$line" in
+        configdirectory:*|partition-*|expunge_mode:*|delete_mode:*|unixhierarchysep:*|virtdomains:*) printf 'cyrus.conf.%s\n' "$line" ;;
+      esac
+    done
+  fi
+  if pgrep -x master >/dev/null 2>&1 || pgrep -f cyrus-master >/dev/null 2>&1; then emit cyrus.running yes; else emit cyrus.running no; fi
+fi
+emit end ok
+`;
+
+/** Parse the script's output into a report (pure; tested on captured output). */
+export function parseProbeOutput(text: string, host: string, transport: 'ssh' | 'local', dovecotConfig: string | null): ProbeReport {
+  const kv = new Map<string, string>();
+  const cyrusConf = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    if (line.startsWith('cyrus.conf.')) {
+      const rest = line.slice('cyrus.conf.'.length);
+      const i = rest.indexOf(':');
+      if (i > 0) cyrusConf.set(rest.slice(0, i).trim(), rest.slice(i + 1).trim());
+      continue;
+    }
+    const i = line.indexOf('=');
+    if (i > 0) kv.set(line.slice(0, i), line.slice(i + 1));
+  }
+  const get = (k: string): string | null => {
+    const v = kv.get(k);
+    return v === undefined || v === '' ? null : v;
+  };
+  let dovecot: DovecotProbe | null = null;
+  const doveadm = get('dovecot.doveadm');
+  if (doveadm) {
+    const plugins = (get('dovecot.mail_plugins') ?? '').split(/\s+/).filter((p) => p !== '' && p !== '$mail_plugins');
+    const lazy = get('dovecot.lazy_expunge');
+    dovecot = {
+      version: get('dovecot.version'),
+      doveadm,
+      doveconf: get('dovecot.doveconf'),
+      maildirlock: get('dovecot.maildirlock'),
+      config: dovecotConfig,
+      running: get('dovecot.running') === 'yes',
+      mailLocation: get('dovecot.mail_location'),
+      mailPlugins: plugins,
+      lazyExpunge: { enabled: plugins.includes('lazy_expunge') && lazy !== null, mailbox: lazy },
+      separator: get('dovecot.separator'),
+    };
+  }
+  let cyrus: CyrusProbe | null = null;
+  const tools = get('cyrus.tools');
+  if (tools) {
+    const partitions: Record<string, string> = {};
+    for (const [k, v] of cyrusConf) if (k.startsWith('partition-')) partitions[k.slice('partition-'.length)] = v;
+    const bool = (v: string | undefined) => v !== undefined && /^(1|yes|true|on)$/i.test(v);
+    const nonEmpty = (v: string | undefined) => (v === undefined || v === '' ? null : v);
+    cyrus = {
+      version: get('cyrus.version'),
+      toolsDir: tools,
+      wrapper: get('cyrus.wrapper'),
+      config: get('cyrus.config') ?? '/etc/imapd.conf',
+      configDirectory: nonEmpty(cyrusConf.get('configdirectory')),
+      partitions,
+      expungeMode: nonEmpty(cyrusConf.get('expunge_mode')),
+      deleteMode: nonEmpty(cyrusConf.get('delete_mode')),
+      unixHierarchySep: bool(cyrusConf.get('unixhierarchysep')),
+      virtDomains: nonEmpty(cyrusConf.get('virtdomains')),
+      running: get('cyrus.running') === 'yes',
+    };
+  }
+  const detected: Array<'dovecot' | 'cyrus'> = [];
+  if (dovecot && dovecot.mailLocation !== null) detected.push('dovecot');
+  if (cyrus && cyrus.configDirectory !== null) detected.push('cyrus');
+  return { host, transport, hostname: get('hostname'), kernel: get('kernel'), user: get('user'), detected, dovecot, cyrus };
+}
+
+export async function probe(ctx: HostContext, signal?: AbortSignal): Promise<ProbeReport> {
+  const dc = ctx.config.dovecot?.config ?? '';
+  const cc = ctx.config.cyrus?.config ?? '';
+  const argv = withPrivilege(['sh', '-c', PROBE_SCRIPT, 'mailops-probe', dc, cc], ctx.config.privilege);
+  const r = await ctx.transport.run(argv, { timeoutMs: 60_000, signal });
+  if (r.code !== 0 || !/^end=ok$/m.test(r.stdout)) {
+    throw new CommandFailedError('server detection failed', {
+      host: ctx.config.name,
+      command: shellLine(withPrivilege(['sh', '-c', '<probe script>', 'mailops-probe', dc, cc], ctx.config.privilege)),
+      exitCode: r.code,
+      signal: r.signal,
+      stderr: r.stderr,
+      meaning: r.code === 1 && /sudo/.test(r.stderr) ? 'sudo refused to run without a password' : 'the probe script did not finish',
+      hint: 'check that the SSH user can run a POSIX shell on the host and, with privilege sudo, that sudo -n works for it',
+    });
+  }
+  return parseProbeOutput(r.stdout, ctx.config.name, ctx.transport.kind, dc || null);
+}
