@@ -1,0 +1,11 @@
+/**
+ * What activate() returns when the extension runs under test (ExtensionMode.Test): the live providers, so the
+ * real-VS-Code suites can assert on what the views show. Not an API for other extensions.
+ */
+import type { HostsProvider } from './tree/hostsProvider';
+
+export interface MailopsTestApi {
+  readonly hostsProvider: HostsProvider;
+  /** The last value the extension set for each of its context keys. */
+  contextKeys(): Readonly<Record<string, unknown>>;
+}

@@ -1,0 +1,91 @@
+/**
+ * mailops.host.add: a short guided flow (name, transport, target, server kind) that appends an entry to the
+ * user's mailops.hosts setting. Secrets are not asked here: Mailops asks for them on first connect and keeps
+ * them in SecretStorage. Anything richer (identity files, jump hosts, sudo) is edited in settings.json, which
+ * the final message offers to open.
+ */
+import * as vscode from 'vscode';
+import type { ServerKind } from '../../../core/hosts/model';
+import { addHostToUserSettings, readHostsSetting, HOSTS_SETTING, type HostEntry } from '../../hosts/settings';
+import { describeTarget, parseSshTarget } from '../../hosts/target';
+import { getLog } from '../../log';
+import type { CommandDefinition } from '../types';
+
+interface Choice<T> extends vscode.QuickPickItem {
+  value: T;
+}
+
+const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+export const addHost: CommandDefinition = {
+  id: 'mailops.host.add',
+  async run(services) {
+    const total = 4;
+    const title = (step: number) => vscode.l10n.t('Add Mail Host ({0}/{1})', step, total);
+    const taken = new Set(readHostsSetting().hosts.map((h) => h.name));
+
+    const name = await vscode.window.showInputBox({
+      title: title(1),
+      prompt: vscode.l10n.t('A short name for the host, used in the tree and by the CLI (mailops --host NAME)'),
+      placeHolder: 'mail1',
+      ignoreFocusOut: true,
+      validateInput: (v) => {
+        const t = v.trim();
+        if (!HOST_NAME.test(t)) return vscode.l10n.t('Letters, digits, ".", "_" and "-", starting with a letter or digit');
+        if (taken.has(t)) return vscode.l10n.t('A host named "{0}" already exists', t);
+        return undefined;
+      },
+    });
+    if (name === undefined) return undefined;
+
+    const transport = await vscode.window.showQuickPick<Choice<'ssh' | 'local'>>(
+      [
+        { label: '$(remote) SSH', description: vscode.l10n.t('run commands on the mail host over SSH'), value: 'ssh' },
+        { label: '$(terminal) Local', description: vscode.l10n.t('the mail server runs on this machine'), value: 'local' },
+      ],
+      { title: title(2), placeHolder: vscode.l10n.t('How does Mailops reach {0}?', name.trim()), ignoreFocusOut: true },
+    );
+    if (!transport) return undefined;
+
+    const entry: HostEntry = { name: name.trim(), transport: transport.value };
+    if (transport.value === 'ssh') {
+      const target = await vscode.window.showInputBox({
+        title: title(3),
+        prompt: vscode.l10n.t('SSH target as user@host:port (user and port are optional; ~/.ssh/config is read too)'),
+        placeHolder: 'root@mail.example.org:22',
+        ignoreFocusOut: true,
+        validateInput: (v) => {
+          const parsed = parseSshTarget(v);
+          return 'error' in parsed ? parsed.error : undefined;
+        },
+      });
+      if (target === undefined) return undefined;
+      const parsed = parseSshTarget(target);
+      if ('error' in parsed) return undefined;
+      entry.ssh = parsed;
+    }
+
+    const server = await vscode.window.showQuickPick<Choice<ServerKind>>(
+      [
+        { label: vscode.l10n.t('Detect'), description: vscode.l10n.t('look for doveadm or the Cyrus tools on first connect'), value: 'detect' },
+        { label: 'Dovecot', description: vscode.l10n.t('doveadm backup, doveadm expunge, mdbox/maildir'), value: 'dovecot' },
+        { label: 'Cyrus IMAP', description: vscode.l10n.t('unexpunge, delayed delete, cyr_backup'), value: 'cyrus' },
+      ],
+      { title: title(4), placeHolder: vscode.l10n.t('Which IMAP server runs on {0}?', entry.name), ignoreFocusOut: true },
+    );
+    if (!server) return undefined;
+    entry.server = server.value;
+    entry.privilege = { mode: 'none' };
+
+    const host = await addHostToUserSettings(entry);
+    getLog().info(`added host ${host.name} (${describeTarget(host)}, ${host.server}) to the user setting ${HOSTS_SETTING}`);
+    await services.hostsProvider.refresh();
+    const edit = vscode.l10n.t('Edit in Settings');
+    void vscode.window
+      .showInformationMessage(vscode.l10n.t('Added host {0} ({1}).', host.name, describeTarget(host)), edit)
+      .then((a) => {
+        if (a === edit) void vscode.commands.executeCommand('workbench.action.openSettingsJson');
+      });
+    return host;
+  },
+};

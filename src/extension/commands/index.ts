@@ -1,0 +1,31 @@
+/**
+ * Registers every command. A failure reaches the operator once, as an error message naming what to do next
+ * (MailopsError carries host, command and hint), and is logged with the details.
+ */
+import * as vscode from 'vscode';
+import { MailopsError } from '../../core/errors';
+import { getLog, logError } from '../log';
+import { addHost } from './host/add';
+import { refreshHosts } from './host/refresh';
+import { showLog } from './log/show';
+import type { CommandDefinition, Services } from './types';
+
+export const commands: readonly CommandDefinition[] = [addHost, refreshHosts, showLog];
+
+export function registerCommands(services: Services): vscode.Disposable[] {
+  return commands.map((c) =>
+    vscode.commands.registerCommand(c.id, async (...args: unknown[]) => {
+      try {
+        return await c.run(services, ...args);
+      } catch (error) {
+        logError(c.id, error);
+        const summary = error instanceof MailopsError ? error.message.split('\n')[0] : error instanceof Error ? error.message : String(error);
+        const showLogAction = vscode.l10n.t('Show Log');
+        void vscode.window.showErrorMessage(summary, showLogAction).then((a) => {
+          if (a === showLogAction) getLog().show();
+        });
+        return undefined;
+      }
+    }),
+  );
+}

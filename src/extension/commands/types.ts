@@ -1,0 +1,15 @@
+/** What every command gets: the long-lived services of the extension. */
+import type * as vscode from 'vscode';
+import type { HostsProvider } from '../tree/hostsProvider';
+
+export interface Services {
+  readonly context: vscode.ExtensionContext;
+  readonly hostsProvider: HostsProvider;
+}
+
+/** One command per file under commands/<area>/<verb>.ts, listed in commands/index.ts. */
+export interface CommandDefinition {
+  /** `mailops.<area>.<verb>`, as contributed in package.json. */
+  readonly id: string;
+  run(services: Services, ...args: unknown[]): unknown;
+}
