@@ -19,11 +19,11 @@ SERVER_MAIN="$PKG/lib/vscode/out/server-main.js"
 
 log() { echo "vscode-host: $*" >&2; }
 
-# code-server needs Node >= 22.15 (on Node 20 every page answers HTTP 500).
-node_ok=$(node -e 'const [a,b]=process.versions.node.split(".").map(Number); console.log(a>22||(a===22&&b>=15)?1:0)')
-if [ "$node_ok" != 1 ]; then
-  log "Node $(node -v) is too old for code-server (needs >= 22.15); set MAILOPS_FORCE_NODE24=1"
-  exit 1
+# code-server needs Node >= 22.15 (on Node 20 every page answers HTTP 500); take Node 24 when older.
+node_ok() { node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>22||(a===22&&b>=15)?0:1)'; }
+if ! node_ok; then
+  MAILOPS_FORCE_NODE24=1 mailops_ensure_node
+  node_ok || { log "Node $(node -v) is too old for code-server (needs >= 22.15)"; exit 1; }
 fi
 
 apt_missing=()

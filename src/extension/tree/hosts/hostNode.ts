@@ -51,7 +51,15 @@ export class HostNode extends MailopsNode {
       [vscode.l10n.t('Backups'), (h.server === 'cyrus' ? h.cyrus?.backupRoot : h.dovecot?.backupRoot) ?? DEFAULT_BACKUP_ROOT],
     ];
     if (h.ssh?.proxyJump) rows.push([vscode.l10n.t('Jump host'), h.ssh.proxyJump]);
-    for (const [label, value] of rows) md.appendMarkdown(`- ${label}: `).appendMarkdown('`').appendText(value).appendMarkdown('`\n');
+    for (const [label, value] of rows) md.appendMarkdown('- ').appendText(label).appendMarkdown(`: ${codeSpan(value)}\n`);
     return md;
   }
+}
+
+/** A Markdown code span holding `text` verbatim (nothing inside a code span is interpreted, links included). */
+function codeSpan(text: string): string {
+  const longestRun = Math.max(0, ...(text.match(/`+/g) ?? []).map((r) => r.length));
+  const fence = '`'.repeat(longestRun + 1);
+  const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${text}${pad}${fence}`;
 }
