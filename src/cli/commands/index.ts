@@ -2,8 +2,14 @@
 import type { CliCommand } from '../types';
 import { hostsCommand } from './hosts';
 import { probeCommand } from './probe';
+import { accountsCommand } from './accounts';
+import { mailboxesCommand } from './mailboxes';
+import { messagesCommand } from './messages';
 
 export const commands: CliCommand[] = [
   hostsCommand,
   probeCommand,
+  accountsCommand,
+  mailboxesCommand,
+  messagesCommand,
 ];
