@@ -3,8 +3,11 @@
  * that hostile account names (quotes, spaces, `$(…)`, `/`, non-ASCII) become a single safe path segment.
  *
  *   ROOT/dovecot/ACCOUNT_DIR/
- *     mirror/                 the doveadm backup destination (maildir), read with INDEX=MEMORY
+ *     mirror -> mirror.<stamp>/  the doveadm backup destination (maildir), read with INDEX=MEMORY; a symlink
+ *                             switched atomically by `backup --fresh` (older mirror.<stamp>/ are kept)
  *     mirror.state            dsync state of the last run that earned it (replaced atomically)
+ *     mirror.location         the exact doveadm location of the mirror (maildir:…[:LAYOUT=…], as the live one)
+ *     mirror.<stamp>.state    the state of an older mirror, kept beside it
  *     archives/               tar archives: <UTC stamp>-<level>.tar.gz (+ .snar snapshot files)
  *     logs/                   one log per run: <UTC stamp>-<kind>.log
  *     ops.log                 operation log of restores (one JSON line each), to find and undo them
@@ -46,6 +49,8 @@ export interface BackupLayout {
   logs: string;
   opsLog: string;
   lock: string;
+  /** File holding the mirror's doveadm mail location (with the live LAYOUT), written by each mirror run. */
+  mirrorLocation: string;
 }
 
 function join(...parts: string[]): string {
@@ -72,6 +77,7 @@ export function dovecotLayout(host: HostConfig, account: string): BackupLayout {
     logs: join(dir, 'logs'),
     opsLog: join(dir, 'ops.log'),
     lock: join(dir, 'lock'),
+    mirrorLocation: join(dir, 'mirror.location'),
   };
 }
 
@@ -87,6 +93,7 @@ export function cyrusLayout(host: HostConfig): BackupLayout {
     logs: join(dir, 'logs'),
     opsLog: join(dir, 'ops.log'),
     lock: join(dir, 'lock'),
+    mirrorLocation: join(dir, 'mirror.location'),
   };
 }
 

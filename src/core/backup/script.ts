@@ -18,6 +18,8 @@
  *                                      waits), or skip when NOWAIT=yes; returns 0 locked, 2 skipped, 1 failed
  *   mo_replace TMP DEST                fsync TMP (when sync(1) takes files) and rename it over DEST
  *   mo_defer_kill PID                  TERM that PID when the script ends, however it ends (trap)
+ *   mo_defer_rm PATH                   remove PATH when the script ends (trap); mo_undefer forgets both lists
+ *   $MO_LASTOUT                        file holding the relayed lines of the last mo_tool (for grep)
  *   mo_finish CODE [KEY VALUE]…        print the `run result` line and exit with CODE
  */
 import { quoteArg } from '../transport/quote';
@@ -59,7 +61,7 @@ export function sh(strings: TemplateStringsArray, ...values: ShValue[]): ShCode 
 export const PRELUDE = String.raw`set -u
 umask 077
 LC_ALL=C; export LC_ALL
-MO_TMP=''; MO_PIDS=''; MO_SEQ=0; MO_RC=0; MO_LOG=''
+MO_TMP=''; MO_PIDS=''; MO_SEQ=0; MO_RC=0; MO_LOG=''; MO_LASTOUT=/dev/null
 mo_now() {
   _t=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ 2>/dev/null) || _t=''
   case $_t in *N*|'') _t=$(date -u +%Y-%m-%dT%H:%M:%SZ) ;; esac
@@ -86,11 +88,12 @@ mo_relay() {
   while IFS= read -r _r || [ -n "$_r" ]; do
     case $_r in MAILOPS*) _r="> $_r" ;; esac
     mo_emit "$_r"
+    printf '%s\n' "$_r" >>"$MO_LASTOUT" 2>/dev/null || true
   done
 }
 mo_tool() {
   _out=$1; shift
-  MO_SEQ=$((MO_SEQ + 1)); _fifo="$MO_TMP/relay.$MO_SEQ"
+  MO_SEQ=$((MO_SEQ + 1)); _fifo="$MO_TMP/relay.$MO_SEQ"; : >"$MO_LASTOUT"
   if ! mkfifo "$_fifo" 2>/dev/null; then
     if [ "$_out" = - ]; then "$@" 9>&- >"$MO_TMP/out.$MO_SEQ" 2>&1; MO_RC=$?; else "$@" 9>&- >"$_out" 2>"$MO_TMP/out.$MO_SEQ"; MO_RC=$?; fi
     mo_relay <"$MO_TMP/out.$MO_SEQ"; return 0
@@ -122,9 +125,14 @@ mo_replace() {
   return 0
 }
 mo_defer_kill() { MO_PIDS="$MO_PIDS $1"; }
+mo_defer_rm() { printf '%s\n' "$1" >>"$MO_TMP/.defer-rm"; }
+mo_undefer() { MO_PIDS=''; : >"$MO_TMP/.defer-rm"; }
 mo_cleanup() {
   for _p in $MO_PIDS; do kill -TERM "$_p" 2>/dev/null || true; done
   MO_PIDS=''
+  if [ -n "$MO_TMP" ] && [ -f "$MO_TMP/.defer-rm" ]; then
+    while IFS= read -r _f; do [ -n "$_f" ] && rm -f -- "$_f"; done <"$MO_TMP/.defer-rm"
+  fi
   if [ -n "$MO_TMP" ]; then rm -rf -- "$MO_TMP"; MO_TMP=''; fi
 }
 mo_finish() {
@@ -137,6 +145,7 @@ mo_finish() {
 trap 'mo_cleanup' EXIT
 trap 'mo_line run fail reason signal; mo_cleanup; exit 130' INT TERM HUP
 MO_TMP=$(mktemp -d -t mailops.XXXXXX) || { echo 'mailops: mktemp failed' >&2; exit 70; }
+MO_LASTOUT="$MO_TMP/last-output"
 `;
 
 export interface BuiltScript {

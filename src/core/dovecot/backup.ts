@@ -1,0 +1,502 @@
+/**
+ * Dovecot backups: one POSIX sh script per run (built with backup/script.ts from constant code; every value
+ * a positional argument), run over the host's transport with its output streamed, or installed as a schedule.
+ *
+ * A run, under the account's flock (layout.lock; wait with a timeout, or skip with noWait):
+ *   1. mirror (kinds mirror/full/diff/incr unless live): `doveadm backup -u ACCOUNT -s STATE maildir:MIRROR`
+ *      with the live LAYOUT. The state is replaced atomically (temp file in the same folder, fsync, rename)
+ *      only after exit 0 or 2. Exit 2: retried up to `retries` times. Exit 75 after "Incremental sync failed"
+ *      (the index log rotated past the saved modseq; Dovecot 2.3.19 exits 75 there and a retry with the same
+ *      state fails forever): retried once with an empty state (a full comparison). Exit 65 after a UIDVALIDITY
+ *      change: stops, state kept, `fresh` makes a new mirror.<stamp>/ and switches the `mirror` symlink;
+ *      the old mirror and its state are kept beside it. Any other code: state kept byte-identical.
+ *   2. archive (full/diff/incr): GNU tar --listed-incremental of the mirror (or, with live, of the live
+ *      maildir while its dovecot-uidlist.lock files are held), leaving out tmp/ and dovecot-uidlist.lock;
+ *      verified with tar -tzf and, for a full, the count of message files; then retention.
+ * Script exit codes: 0 done and in sync, 2 done but not fully in sync / unverified, 1 failed, 3 skipped.
+ */
+import type { HostConfig } from '../hosts/model';
+import { withPrivilege } from '../hosts/model';
+import type { HostContext } from '../hosts/context';
+import { dovecotLayout, type BackupLayout } from '../backup/layout';
+import { ScriptBuilder, sh, type BuiltScript } from '../backup/script';
+import { RunLogParser, type RunEvent } from '../backup/runlog';
+import { readLines } from '../util/lines';
+import { UsageError, CommandFailedError } from '../errors';
+import { shellLine } from '../transport/quote';
+import { classifyDsyncLine, explainBackupExit, type DsyncWarning, type BackupOutcome } from './warnings';
+
+export type BackupKind = 'mirror' | 'full' | 'diff' | 'incr';
+export const BACKUP_KINDS: readonly BackupKind[] = ['mirror', 'full', 'diff', 'incr'];
+
+export interface BackupOptions {
+  kind: BackupKind;
+  /** Archive the live maildir (under its locks) instead of the mirror; no mirror step. */
+  live?: boolean;
+  /** Make a fresh full mirror into a new folder and switch to it (after a UIDVALIDITY change). */
+  fresh?: boolean;
+  /** Skip (exit 3) instead of waiting when another run holds the account's lock. */
+  noWait?: boolean;
+  /** Seconds to wait for the lock (default 300). */
+  lockTimeout?: number;
+  /** Keep the newest N full chains (default 2; 0 keeps everything). */
+  keep?: number;
+  /** Retries after exit 2 / a failed incremental sync (default 3). */
+  retries?: number;
+  /** Seconds maildirlock may wait for each live folder lock (default 30). */
+  liveLockTimeout?: number;
+}
+
+export const DEFAULT_LOCK_TIMEOUT = 300;
+export const DEFAULT_KEEP = 2;
+export const DEFAULT_RETRIES = 3;
+export const SCRIPT_EXIT = { ok: 0, failed: 1, warnings: 2, skipped: 3 } as const;
+
+function checkOptions(layout: BackupLayout, o: BackupOptions): void {
+  if (!BACKUP_KINDS.includes(o.kind)) throw new UsageError(`unknown backup kind "${o.kind}"`, { hint: 'use mirror, full, diff or incr' });
+  if (o.live && o.kind === 'mirror') throw new UsageError('--live archives the live maildir: use it with --kind full, diff or incr');
+  if (o.live && o.fresh) throw new UsageError('--fresh makes a new mirror; --live does not use the mirror');
+  if (layout.dir.includes(':')) throw new UsageError(`the backup folder ${layout.dir} contains ":", which doveadm locations cannot hold`, { hint: 'choose a backupRoot without ":"' });
+  for (const [k, v] of [['lockTimeout', o.lockTimeout], ['keep', o.keep], ['retries', o.retries], ['liveLockTimeout', o.liveLockTimeout]] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 86400)) throw new UsageError(`${k} must be a whole number from 0 to 86400`);
+  }
+}
+
+/** The body: constant code. Reads only the variables declared in buildDovecotBackupScript. */
+const BODY = sh`
+mo_dove() { if [ -n "$DC" ]; then doveadm -c "$DC" "$@"; else doveadm "$@"; fi; }
+mo_doveconf() { if [ -n "$DC" ]; then doveconf -c "$DC" "$@"; else doveconf "$@"; fi; }
+mirror_loc() { if [ -n "$LAYOUTP" ]; then printf 'maildir:%s:LAYOUT=%s' "$1" "$LAYOUTP"; else printf 'maildir:%s' "$1"; fi; }
+count_msgs() { grep -c '/\\(cur\\|new\\)/[^/][^/]*$' || true; }
+alive() { [ -r "/proc/$1/stat" ] && [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+STATE_REPLACED=no; IN_SYNC=''; RETRIED=0; DSYNC_EXIT=''; OLD_MIRROR=''; ARCHIVE_ID=''; ARCHIVE_PATH=''; ARCHIVE_BYTES=''; VERIFIED=''; LEVEL=''
+
+umask 066
+mkdir -p "$DIR" 2>/dev/null && chmod 0711 "$DIR" 2>/dev/null
+umask 077
+mkdir -p "$ARCHIVES" "$LOGS" 2>/dev/null || { mo_line run fail reason mkdir path "$DIR"; mo_finish 1 reason mkdir; }
+ST=$(date -u +%Y%m%dT%H%M%SZ)
+MO_LOG="$LOGS/$ST-$KIND.log"
+if ! ( set -C; : >"$MO_LOG" ) 2>/dev/null; then MO_LOG="$LOGS/$ST-$KIND-$$.log"; : >>"$MO_LOG"; fi
+mo_line run start kind "$KIND" account "$ACCOUNT" live "$LIVE" fresh "$FRESH" log "$MO_LOG" host "$(uname -n)" pid "$$"
+mo_lock "$LOCK" "$LOCK_TIMEOUT" "$NOWAIT"
+case $? in 0) ;; 2) mo_finish 3 skipped yes log "$MO_LOG" ;; *) mo_finish 1 reason lock log "$MO_LOG" ;; esac
+ST=$(date -u +%Y%m%dT%H%M%SZ)
+
+mo_line account start account "$ACCOUNT"
+UIDN=$(mo_dove user -f uid "$ACCOUNT" 2>"$MO_TMP/user.err"); rc=$?
+if [ "$rc" -ne 0 ] || [ -z "$UIDN" ]; then
+  printf '%s\n' "$UIDN" | mo_relay; mo_relay <"$MO_TMP/user.err"
+  mo_line account fail exit "$rc" meaning 'doveadm user did not find the account (67: no such user; 75/134: is the Dovecot master running?)'
+  mo_finish 1 reason account exit_doveadm "$rc" log "$MO_LOG"
+fi
+GIDN=$(mo_dove user -f gid "$ACCOUNT" 2>/dev/null) || GIDN=''
+MAILLOC=$(mo_dove user -f mail "$ACCOUNT" 2>/dev/null) || MAILLOC=''
+[ -n "$MAILLOC" ] || MAILLOC=$(mo_doveconf -h mail_location 2>/dev/null) || MAILLOC=''
+LAYOUTP=$(printf '%s\n' "$MAILLOC" | sed -n 's/.*:LAYOUT=\\([^:]*\\).*/\\1/p' | head -n 1)
+mo_line account ok uid "$UIDN" gid "$GIDN" mail_location "$MAILLOC" layout "\${LAYOUTP:-default}"
+
+mirror_sync() {
+  MT=''; [ -L "$MIRROR" ] && MT=$(readlink "$MIRROR")
+  NEWTARGET=''; ST_IN=''
+  if [ "$FRESH" = yes ] || [ ! -e "$MIRROR" ]; then
+    NEWTARGET="mirror.$ST"
+    if ! mkdir "$DIR/$NEWTARGET"; then mo_line mirror fail reason mkdir path "$DIR/$NEWTARGET"; return 1; fi
+    chown "$UIDN:$GIDN" "$DIR/$NEWTARGET" 2>/dev/null || true
+    DEST="$DIR/$NEWTARGET"; OUTSTATE="$DIR/.$NEWTARGET.state.new"
+    if [ "$FRESH" = yes ]; then why=fresh; else why=first-run; fi
+    mo_line mirror info new "$DEST" reason "$why"
+  else
+    DEST=$MIRROR; OUTSTATE=$STATE
+    [ -f "$STATE" ] && ST_IN=$(head -n 1 "$STATE")
+  fi
+  LOC=$(mirror_loc "$DEST")
+  attempt=0; mode=incremental; NOSTATE=no; [ -n "$ST_IN" ] || mode=full
+  while :; do
+    attempt=$((attempt + 1))
+    mo_line dsync start attempt "$attempt" mode "$mode" location "$LOC"
+    TMPST="$DIR/.state.tmp.$$"; rm -f "$TMPST"
+    mo_tool "$TMPST" mo_dove backup -u "$ACCOUNT" -s "$ST_IN" "$LOC"
+    rc=$MO_RC; DSYNC_EXIT=$rc
+    case $rc in
+      0|2)
+        if [ -s "$TMPST" ] && head -n 1 "$TMPST" | grep -Eq '^[A-Za-z0-9+/]+=*$'; then
+          head -n 1 "$TMPST" >"$TMPST.1"; rm -f "$TMPST"
+          if ! mo_replace "$TMPST.1" "$OUTSTATE"; then rm -f "$TMPST.1"; mo_line state fail reason rename path "$OUTSTATE"; return 1; fi
+          STATE_REPLACED=yes; ST_IN=$(head -n 1 "$OUTSTATE")
+          mo_line state ok replaced yes path "$OUTSTATE" bytes "$(wc -c <"$OUTSTATE" | tr -d ' ')"
+        else
+          rm -f "$TMPST"; mo_line state warn replaced no message 'doveadm printed no state; the old one is kept'
+          [ "$rc" -eq 2 ] && NOSTATE=yes
+        fi
+        if [ "$rc" -eq 0 ]; then IN_SYNC=yes; mo_line dsync ok exit 0 attempt "$attempt" retries "$RETRIED"; break; fi
+        if [ "$RETRIED" -lt "$RETRIES" ]; then
+          RETRIED=$((RETRIED + 1)); mode=incremental
+          if [ "$NOSTATE" = yes ]; then ST_IN=''; mode=full; NOSTATE=no; fi
+          mo_line dsync retry attempt "$((attempt + 1))" exit 2 reason not-in-sync mode "$mode" meaning 'dsync finished but is not fully in sync; running again (with an empty state when it printed none)'
+          continue
+        fi
+        IN_SYNC=no
+        mo_line dsync warn exit 2 retries "$RETRIED" message 'still not fully in sync after the retry limit; the next run normally converges'
+        break ;;
+      75)
+        rm -f "$TMPST"
+        if [ -n "$ST_IN" ] && grep -Eq 'Incremental sync failed|Failed to do incremental sync' "$MO_LASTOUT" && [ "$RETRIED" -lt "$RETRIES" ]; then
+          RETRIED=$((RETRIED + 1)); ST_IN=''; mode=full
+          mo_line dsync retry attempt "$((attempt + 1))" exit 75 reason incremental-sync-failed mode full meaning 'the index log rotated past the saved state; running again with an empty state (full comparison)'
+          continue
+        fi
+        mo_line dsync fail exit 75 state kept meaning 'temporary failure (destination not writable, lock held, Dovecot not running): the saved state is kept unchanged'
+        return 1 ;;
+      65)
+        rm -f "$TMPST"
+        if grep -Eq "can't be deleted|UIDVALIDITY|uidvalidity" "$MO_LASTOUT"; then
+          mo_line dsync fail exit 65 reason uidvalidity-changed state kept meaning 'a source mailbox changed UIDVALIDITY since the saved state' hint 'mailops backup ACCOUNT --fresh (a new mirror folder; the old one is kept)'
+        else
+          mo_line dsync fail exit 65 state kept meaning 'data error'
+        fi
+        return 1 ;;
+      *)
+        rm -f "$TMPST"; mo_line dsync fail exit "$rc" state kept; return 1 ;;
+    esac
+  done
+  if [ -n "$NEWTARGET" ]; then
+    if [ "$STATE_REPLACED" != yes ]; then mo_line mirror fail reason no-state path "$DEST"; return 1; fi
+    if [ -L "$MIRROR" ]; then
+      OLD_MIRROR="$DIR/$MT"; [ -f "$STATE" ] && mv -f "$STATE" "$DIR/$MT.state"
+    elif [ -e "$MIRROR" ]; then
+      OLD_MIRROR="$DIR/mirror.prev-$ST"; mv "$MIRROR" "$OLD_MIRROR" || { mo_line mirror fail reason rename path "$MIRROR"; return 1; }
+      [ -f "$STATE" ] && mv -f "$STATE" "$OLD_MIRROR.state"
+    fi
+    mv -f "$OUTSTATE" "$STATE"
+    rm -f "$DIR/.mirror.link.$$"; ln -s "$NEWTARGET" "$DIR/.mirror.link.$$"
+    mv -T -f "$DIR/.mirror.link.$$" "$MIRROR" 2>/dev/null || { rm -f "$MIRROR"; mv -f "$DIR/.mirror.link.$$" "$MIRROR"; }
+    if [ -n "$OLD_MIRROR" ]; then
+      mo_line mirror ok switched "$NEWTARGET" old "$OLD_MIRROR" meaning 'the old mirror and its state are kept; remove them yourself when no longer needed'
+    else
+      mo_line mirror ok switched "$NEWTARGET"
+    fi
+  fi
+  printf '%s\n' "$(mirror_loc "$MIRROR")" >"$LOCATION_FILE.tmp.$$" && mo_replace "$LOCATION_FILE.tmp.$$" "$LOCATION_FILE"
+  return 0
+}
+
+lock_live() {
+  : >"$MO_TMP/livelocks"; nl=0; how=maildirlock
+  find "$1" -name dovecot-uidlist -type f 2>/dev/null | while IFS= read -r f; do dirname -- "$f"; done >"$MO_TMP/livedirs"
+  while IFS= read -r d; do
+    pid=''
+    if [ -n "$MAILDIRLOCK" ] && [ -x "$MAILDIRLOCK" ]; then pid=$("$MAILDIRLOCK" "$d" "$LIVE_LOCK_TIMEOUT" 2>>"$MO_TMP/maildirlock.err" 9>&-) || pid=''; fi
+    if [ -n "$pid" ] && alive "$pid"; then mo_defer_kill "$pid"; printf 'pid %s\n' "$pid" >>"$MO_TMP/livelocks"; nl=$((nl + 1)); continue; fi
+    if [ -n "$pid" ]; then
+      [ "$(cut -d: -f1 "$d/dovecot-uidlist.lock" 2>/dev/null)" = "$pid" ] && rm -f "$d/dovecot-uidlist.lock"
+      if [ "$how" = maildirlock ]; then mo_line livelock warn message 'maildirlock exited at once (Dovecot 2.3.19 panics "No IOs or timeouts set" after taking the lock, leaving it stale); taking the dotlock ourselves'; fi
+    fi
+    how=dotlock; n=0
+    until ( set -C; printf '%s:%s\n' "$$" "$(uname -n)" >"$d/dovecot-uidlist.lock" ) 2>/dev/null; do
+      n=$((n + 1)); if [ "$n" -ge "$LIVE_LOCK_TIMEOUT" ]; then mo_line livelock fail folder "$d" reason timeout; return 1; fi; sleep 1
+    done
+    mo_defer_rm "$d/dovecot-uidlist.lock"; printf 'file %s\n' "$d/dovecot-uidlist.lock" >>"$MO_TMP/livelocks"; nl=$((nl + 1))
+  done <"$MO_TMP/livedirs"
+  mo_line livelock ok folders "$(wc -l <"$MO_TMP/livedirs" | tr -d ' ')" method "$how"
+  return 0
+}
+unlock_live() {
+  while IFS=' ' read -r k v; do case $k in pid) kill -TERM "$v" 2>/dev/null || true ;; file) rm -f -- "$v" ;; esac; done <"$MO_TMP/livelocks"
+  : >"$MO_TMP/livelocks"; mo_undefer
+  mo_line livelock info released yes
+}
+
+retention() {
+  [ "$KEEP" -gt 0 ] || { mo_line retention skip reason keep-all; return 0; }
+  mo_line retention start keep "$KEEP"
+  i=0; newer_verified=no; removed=0
+  for f in $(ls "$ARCHIVES" | sed -n 's/^\\([0-9]\\{8\\}T[0-9]\\{6\\}Z-full\\)\\.meta$/\\1/p' | sort -r); do
+    i=$((i + 1))
+    if [ "$i" -gt "$KEEP" ]; then
+      if [ "$newer_verified" = yes ]; then
+        for m in "$ARCHIVES"/*.meta; do
+          [ -f "$m" ] || continue
+          if grep -qx "full=$f" "$m"; then
+            id=$(basename "$m" .meta)
+            rm -f "$ARCHIVES/$id.tar.gz" "$ARCHIVES/$id.snar" "$ARCHIVES/$id.folders" "$m"
+            removed=$((removed + 1)); mo_line retention info removed "$id" chain "$f"
+          fi
+        done
+      else
+        mo_line retention info kept "$f" reason 'no newer verified full archive yet'
+      fi
+    fi
+    grep -qx 'verified=yes' "$ARCHIVES/$f.meta" && newer_verified=yes
+  done
+  mo_line retention ok removed "$removed"
+}
+
+archive_step() {
+  if [ "$LIVE" = yes ]; then
+    SRC=$(mo_dove mailbox path -u "$ACCOUNT" INBOX 2>/dev/null) || SRC=''
+    if [ -z "$SRC" ] || [ ! -d "$SRC" ]; then mo_line archive fail reason no-live-maildir meaning 'doveadm mailbox path did not give a maildir folder'; return 1; fi
+    SRCID=live
+  else
+    SRC="$MIRROR/"; SRCID=$(readlink "$MIRROR" 2>/dev/null) || SRCID=mirror
+  fi
+  LEVEL=$KIND; RUNNING="$ARCHIVES/running.snar"; RMETA="$ARCHIVES/running.meta"; CHAIN_FULL=''; BASE=''; RSRC=''
+  if [ -f "$RMETA" ]; then
+    CHAIN_FULL=$(sed -n 's/^full=//p' "$RMETA"); BASE=$(sed -n 's/^base=//p' "$RMETA"); RSRC=$(sed -n 's/^source=//p' "$RMETA")
+  fi
+  if [ "$LEVEL" != full ]; then
+    if [ -z "$CHAIN_FULL" ] || [ ! -f "$ARCHIVES/$CHAIN_FULL.snar" ] || [ ! -f "$ARCHIVES/$CHAIN_FULL.meta" ] || [ ! -f "$RUNNING" ] || [ "$RSRC" != "$SRCID" ]; then
+      mo_line archive info promoted full requested "$KIND" reason 'no usable chain for this source (first archive, or the mirror folder changed)'
+      LEVEL=full
+    fi
+  fi
+  AST=$(date -u +%Y%m%dT%H%M%SZ)
+  while ls "$ARCHIVES" | grep -q "^$AST-"; do sleep 1; AST=$(date -u +%Y%m%dT%H%M%SZ); done
+  ARCHIVE_ID="$AST-$LEVEL"; TARF="$ARCHIVES/$ARCHIVE_ID.tar.gz"; SNAR="$MO_TMP/snar"; rm -f "$SNAR"
+  case $LEVEL in
+    full) BASE=''; CHAIN_FULL=$ARCHIVE_ID ;;
+    diff) cp "$ARCHIVES/$CHAIN_FULL.snar" "$SNAR" || return 1; BASE=$CHAIN_FULL ;;
+    incr) cp "$RUNNING" "$SNAR" || return 1 ;;
+  esac
+  mo_line archive start id "$ARCHIVE_ID" level "$LEVEL" full "$CHAIN_FULL" base "$BASE" source "$SRCID"
+  if [ "$LIVE" = yes ]; then lock_live "$SRC" || { unlock_live; return 1; }; fi
+  if [ "$LEVEL" = full ]; then
+    mo_tool - tar -C "$SRC" --listed-incremental="$SNAR" --level=0 --anchored --exclude=./tmp --exclude='./*/tmp' --no-anchored --exclude=dovecot-uidlist.lock -czf "$TARF.part" .
+  else
+    mo_tool - tar -C "$SRC" --listed-incremental="$SNAR" --anchored --exclude=./tmp --exclude='./*/tmp' --no-anchored --exclude=dovecot-uidlist.lock -czf "$TARF.part" .
+  fi
+  trc=$MO_RC
+  SRCCOUNT=$( (cd "$SRC" && find . -type f) | count_msgs)
+  [ "$LIVE" = yes ] && unlock_live
+  if [ "$trc" -ne 0 ] && [ "$trc" -ne 1 ]; then rm -f "$TARF.part"; mo_line archive fail exit "$trc" meaning 'tar failed'; ARCHIVE_ID=''; return 1; fi
+  [ "$trc" -eq 1 ] && mo_line archive warn exit 1 message 'tar: some files changed while being read'
+  mv -f "$TARF.part" "$TARF"; ARCHIVE_PATH=$TARF; ARCHIVE_BYTES=$(wc -c <"$TARF" | tr -d ' ')
+  mo_line archive ok id "$ARCHIVE_ID" level "$LEVEL" bytes "$ARCHIVE_BYTES" path "$TARF"
+  mo_line verify start id "$ARCHIVE_ID"
+  VREASON=''
+  if tar -tzf "$TARF" >"$MO_TMP/list" 2>"$MO_TMP/verify.err"; then
+    N=$(count_msgs <"$MO_TMP/list")
+    if [ "$LEVEL" = full ] && [ "$N" -ne "$SRCCOUNT" ]; then VERIFIED=no; VREASON="archive holds $N message files, the source $SRCCOUNT"; else VERIFIED=yes; fi
+  else
+    mo_relay <"$MO_TMP/verify.err"; N=0; VERIFIED=no; VREASON='tar -tzf failed'
+  fi
+  awk '{ if ($0 ~ /(^|\\/)cur\\/$/) { d = $0; sub(/cur\\/$/, "", d); if (!(d in n)) n[d] = 0 }
+         else if ($0 ~ /(^|\\/)(cur|new)\\/[^\\/]+$/) { d = $0; sub(/(cur|new)\\/[^\\/]+$/, "", d); n[d]++ } }
+       END { for (d in n) printf "%d\\t%s\\n", n[d], d }' "$MO_TMP/list" >"$ARCHIVES/.$ARCHIVE_ID.folders" && mv -f "$ARCHIVES/.$ARCHIVE_ID.folders" "$ARCHIVES/$ARCHIVE_ID.folders"
+  if [ "$LEVEL" = full ]; then cp "$SNAR" "$ARCHIVES/$ARCHIVE_ID.snar"; fi
+  cp "$SNAR" "$RUNNING.tmp.$$" && mo_replace "$RUNNING.tmp.$$" "$RUNNING"
+  printf 'full=%s\nbase=%s\nsource=%s\n' "$CHAIN_FULL" "$ARCHIVE_ID" "$SRCID" >"$RMETA.tmp.$$" && mo_replace "$RMETA.tmp.$$" "$RMETA"
+  printf 'id=%s\nlevel=%s\nfull=%s\nbase=%s\ncreated=%s\nsource=%s\nmessages=%s\nsource_messages=%s\nbytes=%s\nverified=%s\n' \
+    "$ARCHIVE_ID" "$LEVEL" "$CHAIN_FULL" "$BASE" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$SRCID" "$N" "$SRCCOUNT" "$ARCHIVE_BYTES" "$VERIFIED" >"$ARCHIVES/.$ARCHIVE_ID.meta"
+  mo_replace "$ARCHIVES/.$ARCHIVE_ID.meta" "$ARCHIVES/$ARCHIVE_ID.meta"
+  if [ "$VERIFIED" = yes ]; then mo_line verify ok id "$ARCHIVE_ID" messages "$N" source_messages "$SRCCOUNT"
+  else mo_line verify fail id "$ARCHIVE_ID" messages "$N" source_messages "$SRCCOUNT" reason "$VREASON"; fi
+  retention
+  return 0
+}
+
+CODE=0
+if [ "$LIVE" != yes ]; then
+  if ! mirror_sync; then
+    if [ -n "\${NEWTARGET:-}" ] && [ -d "$DIR/$NEWTARGET" ] && [ "$(readlink "$MIRROR" 2>/dev/null)" != "$NEWTARGET" ]; then
+      rm -rf -- "$DIR/$NEWTARGET" "$DIR/.$NEWTARGET.state.new"; mo_line mirror info removed "$DIR/$NEWTARGET" reason 'incomplete new mirror of this failed run'
+    fi
+    mo_finish 1 state_replaced "$STATE_REPLACED" dsync_exit "$DSYNC_EXIT" retries "$RETRIED" log "$MO_LOG"
+  fi
+  [ "$IN_SYNC" = no ] && CODE=2
+fi
+if [ "$KIND" != mirror ]; then
+  if ! archive_step; then mo_finish 1 state_replaced "$STATE_REPLACED" in_sync "$IN_SYNC" dsync_exit "$DSYNC_EXIT" retries "$RETRIED" old_mirror "$OLD_MIRROR" log "$MO_LOG"; fi
+  [ "$VERIFIED" = yes ] || CODE=2
+fi
+mo_finish "$CODE" state_replaced "$STATE_REPLACED" in_sync "$IN_SYNC" dsync_exit "$DSYNC_EXIT" retries "$RETRIED" old_mirror "$OLD_MIRROR" archive_id "$ARCHIVE_ID" archive "$ARCHIVE_PATH" archive_bytes "$ARCHIVE_BYTES" level "$LEVEL" verified "$VERIFIED" log "$MO_LOG"
+`;
+
+/** Build the run's script. Pure: the same inputs give the same script and arguments. */
+export function buildDovecotBackupScript(host: HostConfig, account: string, options: BackupOptions): BuiltScript {
+  const layout = dovecotLayout(host, account);
+  checkOptions(layout, options);
+  if (account === '') throw new UsageError('the account name is empty');
+  const b = new ScriptBuilder('mailops-backup');
+  b.param('ACCOUNT', account);
+  b.param('DC', host.dovecot?.config ?? '');
+  b.param('DIR', layout.dir);
+  b.param('MIRROR', layout.mirror);
+  b.param('STATE', layout.state);
+  b.param('ARCHIVES', layout.archives);
+  b.param('LOGS', layout.logs);
+  b.param('LOCK', layout.lock);
+  b.param('LOCATION_FILE', layout.mirrorLocation);
+  b.param('KIND', options.kind);
+  b.param('LIVE', options.live ? 'yes' : 'no');
+  b.param('FRESH', options.fresh ? 'yes' : 'no');
+  b.param('NOWAIT', options.noWait ? 'yes' : 'no');
+  b.param('LOCK_TIMEOUT', String(options.lockTimeout ?? DEFAULT_LOCK_TIMEOUT));
+  b.param('KEEP', String(options.keep ?? DEFAULT_KEEP));
+  b.param('RETRIES', String(options.retries ?? DEFAULT_RETRIES));
+  b.param('MAILDIRLOCK', '/usr/lib/dovecot/maildirlock');
+  b.param('LIVE_LOCK_TIMEOUT', String(options.liveLockTimeout ?? 30));
+  b.add(BODY);
+  return b.build();
+}
+
+/** What a run would do, in words (for --dry-run). */
+export function describePlan(host: HostConfig, account: string, o: BackupOptions): string[] {
+  const l = dovecotLayout(host, account);
+  const steps: string[] = [];
+  steps.push(`create ${l.dir}, ${l.archives}, ${l.logs}; log to ${l.logs}/<stamp>-${o.kind}.log`);
+  steps.push(o.noWait ? `take the lock ${l.lock}, or skip (exit 3) if another run holds it` : `take the lock ${l.lock}, waiting up to ${o.lockTimeout ?? DEFAULT_LOCK_TIMEOUT}s`);
+  if (!o.live) {
+    steps.push(
+      o.fresh
+        ? `make a fresh full mirror into ${l.dir}/mirror.<stamp>/ (doveadm backup -s ''), then point ${l.mirror} at it; the old mirror and its state are kept`
+        : `doveadm backup -u ${account} -s "$(cat ${l.state})" maildir:${l.mirror}[:LAYOUT as live]; replace ${l.state} atomically only on exit 0/2; retry up to ${o.retries ?? DEFAULT_RETRIES} times`,
+    );
+  }
+  if (o.kind !== 'mirror') {
+    steps.push(`tar ${o.kind} archive of the ${o.live ? 'live maildir (folder locks held while tar reads)' : 'mirror'} into ${l.archives}/<stamp>-${o.kind}.tar.gz (--listed-incremental; without tmp/ and dovecot-uidlist.lock)`);
+    steps.push('verify with tar -tzf (and the message file count for a full)');
+    steps.push(`retention: keep the newest ${o.keep ?? DEFAULT_KEEP} full chains; older ones go only once a newer full is verified`);
+  }
+  return steps;
+}
+
+export interface ArchiveInfo {
+  id: string;
+  path: string;
+  bytes: number | null;
+  level: string;
+  verified: boolean;
+}
+
+export interface BackupResult {
+  ok: boolean;
+  /** 0 in sync, 1 failed, 2 done with warnings remaining (or unverified archive), 3 skipped (lock held). */
+  exitCode: number;
+  skipped: boolean;
+  account: string;
+  kind: BackupKind;
+  inSync: boolean | null;
+  retries: number;
+  /** Exit code of the last doveadm backup, null when none ran. */
+  doveadmExit: number | null;
+  outcome: BackupOutcome | null;
+  meaning: string | null;
+  action: string | null;
+  stateReplaced: boolean;
+  /** Classified doveadm/dsync lines of the run. */
+  warnings: DsyncWarning[];
+  /** Warnings of the last attempt only: what remains after the retries. */
+  remainingWarnings: DsyncWarning[];
+  archive: ArchiveInfo | null;
+  oldMirror: string | null;
+  log: string | null;
+  waited: boolean;
+  stderr: string;
+}
+
+/** Turn a run's events into the result (pure; used on live streams and on log files). */
+export function summarizeBackupRun(account: string, kind: BackupKind, events: readonly RunEvent[], processExit: number | null, stderr = ''): BackupResult {
+  const result = [...events].reverse().find((e) => e.type === 'result');
+  const f = result?.type === 'result' ? result.fields : {};
+  const warnings: DsyncWarning[] = [];
+  let last: DsyncWarning[] = [];
+  let waited = false;
+  for (const e of events) {
+    if (e.type === 'step-start' && e.step === 'dsync') last = [];
+    if (e.type === 'output' && e.classified) {
+      const w = e.classified as DsyncWarning;
+      if (w.severity !== 'info') {
+        warnings.push(w);
+        last.push(w);
+      }
+    }
+    if (e.type === 'wait' && e.step === 'lock') waited = true;
+  }
+  const exitCode = result?.type === 'result' && result.exitCode !== null ? result.exitCode : (processExit ?? 1);
+  const dx = f.dsync_exit !== undefined && f.dsync_exit !== '' ? Number(f.dsync_exit) : null;
+  const explained = dx === null ? null : explainBackupExit(dx, last);
+  const archive: ArchiveInfo | null = f.archive_id
+    ? { id: f.archive_id, path: f.archive ?? '', bytes: f.archive_bytes ? Number(f.archive_bytes) : null, level: f.level ?? '', verified: f.verified === 'yes' }
+    : null;
+  return {
+    ok: exitCode === 0 || exitCode === 2,
+    exitCode,
+    skipped: f.skipped === 'yes',
+    account,
+    kind,
+    inSync: f.in_sync === 'yes' ? true : f.in_sync === 'no' ? false : null,
+    retries: Number(f.retries ?? 0) || 0,
+    doveadmExit: dx,
+    outcome: explained?.outcome ?? null,
+    meaning: explained?.meaning ?? null,
+    action: explained?.action || null,
+    stateReplaced: f.state_replaced === 'yes',
+    warnings,
+    remainingWarnings: exitCode === 0 ? [] : last,
+    archive,
+    oldMirror: f.old_mirror || null,
+    log: f.log || null,
+    waited,
+    stderr,
+  };
+}
+
+export interface RunHooks {
+  /** Every line as it arrives (stdout and stderr of the script), with the events it produced. */
+  onLine?: (line: string, events: RunEvent[]) => void;
+  signal?: AbortSignal;
+  /** Milliseconds before the whole run is stopped (default: none). */
+  timeoutMs?: number;
+}
+
+/** Run a built script on the host, streaming its lines; resolves with the events and exit status. */
+export async function runScript(ctx: HostContext, built: BuiltScript, hooks: RunHooks = {}, classify = (l: string) => classifyDsyncLine(l)): Promise<{ events: RunEvent[]; code: number | null; stderr: string }> {
+  const argv = withPrivilege(built.argv, ctx.config.privilege);
+  const proc = ctx.transport.spawn(argv, { signal: hooks.signal, timeoutMs: hooks.timeoutMs });
+  const parser = new RunLogParser(classify);
+  const events: RunEvent[] = [];
+  let stderr = '';
+  const feed = (line: string) => {
+    const ev = parser.push(line);
+    events.push(...ev);
+    hooks.onLine?.(line, ev);
+  };
+  const out = (async () => {
+    for await (const line of readLines(proc.stdout)) feed(line);
+  })();
+  const err = (async () => {
+    for await (const line of readLines(proc.stderr)) {
+      stderr += `${line}\n`;
+      feed(line);
+    }
+  })();
+  const [status] = await Promise.all([proc.exit, out, err]);
+  if (status.code === 64 && !events.some((e) => e.type === 'result')) {
+    throw new CommandFailedError('the backup script refused its arguments', {
+      host: ctx.config.name,
+      command: shellLine(withPrivilege(['sh', '-c', '<script>', built.name, ...built.args], ctx.config.privilege)),
+      exitCode: 64,
+      stderr,
+      hint: 'this is a Mailops bug: report it with the command',
+    });
+  }
+  return { events, code: status.code, stderr };
+}
+
+/** Run a Dovecot backup (mirror and/or archive) for one account. */
+export async function runBackup(ctx: HostContext, account: string, options: BackupOptions, hooks: RunHooks = {}): Promise<BackupResult> {
+  const built = buildDovecotBackupScript(ctx.config, account, options);
+  const r = await runScript(ctx, built, hooks);
+  if (r.code === 127 || (r.code !== null && r.code > 3 && !r.events.some((e) => e.type === 'result'))) {
+    throw new CommandFailedError('the backup script did not run to its end', {
+      host: ctx.config.name,
+      command: shellLine(withPrivilege(['sh', '-c', '<backup script>', built.name, ...built.args], ctx.config.privilege)),
+      exitCode: r.code,
+      stderr: r.stderr,
+      meaning: r.code === 127 ? 'sh was not found on the host' : 'the script stopped before printing its result line',
+      hint: 'read the lines above; check that the SSH user can run sh and, with privilege sudo, that sudo -n works',
+    });
+  }
+  return summarizeBackupRun(account, options.kind, r.events, r.code, r.stderr);
+}
