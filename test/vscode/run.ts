@@ -68,7 +68,13 @@ async function main(): Promise<number> {
 
   let server: VscodeServer | undefined;
   let session: BrowserSession | undefined;
+  // Set first thing on cleanup: a setup step still under way when the timeout strikes closes what it made.
+  let shuttingDown = false;
+  let setupDone: Promise<void> = Promise.resolve();
   const cleanup = onShutdown(async () => {
+    shuttingDown = true;
+    await session?.close(); // first: makes a pending page.goto fail at once
+    await Promise.race([setupDone, new Promise((r) => setTimeout(r, 15_000).unref())]);
     await session?.close();
     await server?.stop();
     if (ownWorkspace) await rm(ownWorkspace, { recursive: true, force: true });
@@ -80,7 +86,7 @@ async function main(): Promise<number> {
   const exitCode = new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the extension tests did not finish within ${timeoutSec} s`)), timeoutSec * 1000);
     timer.unref();
-    void (async () => {
+    setupDone = (async () => {
       server = await startServer({
         verbose,
         env: {
@@ -89,8 +95,10 @@ async function main(): Promise<number> {
           ...(process.env.MAILOPS_VSCODE_GREP ? { MAILOPS_VSCODE_GREP: process.env.MAILOPS_VSCODE_GREP } : {}),
         },
       });
+      if (shuttingDown) return void (await server.stop());
       console.log(`vscode: server on ${server.origin} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
       session = await launchBrowser();
+      if (shuttingDown) return void (await session.close());
       const { page } = session;
       await page.exposeFunction('codeAutomationLog', (type: string, args: unknown) => {
         // The workbench forwards its own log and the extension host's console here, format string first.
