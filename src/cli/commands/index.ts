@@ -5,6 +5,9 @@ import { probeCommand } from './probe';
 import { accountsCommand } from './accounts';
 import { mailboxesCommand } from './mailboxes';
 import { messagesCommand } from './messages';
+import { foldersCommand } from './folders';
+import { expungedCommand } from './expunged';
+import { unexpungeCommand } from './unexpunge';
 
 export const commands: CliCommand[] = [
   hostsCommand,
@@ -12,4 +15,7 @@ export const commands: CliCommand[] = [
   accountsCommand,
   mailboxesCommand,
   messagesCommand,
+  foldersCommand,
+  expungedCommand,
+  unexpungeCommand,
 ];
