@@ -68,8 +68,8 @@ export const addHost: CommandDefinition = {
     const server = await vscode.window.showQuickPick<Choice<ServerKind>>(
       [
         { label: vscode.l10n.t('Detect'), description: vscode.l10n.t('look for doveadm or the Cyrus tools on first connect'), value: 'detect' },
-        { label: 'Dovecot', description: vscode.l10n.t('doveadm backup, doveadm expunge, mdbox/maildir'), value: 'dovecot' },
-        { label: 'Cyrus IMAP', description: vscode.l10n.t('unexpunge, delayed delete, cyr_backup'), value: 'cyrus' },
+        { label: 'Dovecot', description: vscode.l10n.t('backups with doveadm backup, restores with doveadm import'), value: 'dovecot' },
+        { label: 'Cyrus IMAP', description: vscode.l10n.t('unexpunge, delayed-delete undelete, file backups'), value: 'cyrus' },
       ],
       { title: title(4), placeHolder: vscode.l10n.t('Which IMAP server runs on {0}?', entry.name), ignoreFocusOut: true },
     );
