@@ -45,7 +45,7 @@ const TOOL_START = /\b(?:dsync|doveadm|dsync-server|dsync-local)\((?:[^()]|\([^(
 
 /**
  * Accounts as the tools print them: `dsync(alice@example.org)`, `doveadm(bob)`, `imap(alice)`,
- * `user=<alice>`, Cyrus `user.alice` / `user/alice` (internal names, possibly with a domain `example.org!user.alice`),
+ * `user=<alice>`, Cyrus `user.alice` / `user/alice` / `user^alice` (names, possibly with a domain `example.org!user.alice`),
  * the run log's `account=` field, and the operator's mailing-list form `dsync(alice at example.org)`.
  */
 export function accountOf(line: string): string | undefined {
@@ -55,7 +55,7 @@ export function accountOf(line: string): string | undefined {
   if (m) return m[1]!.replace(' at ', '@');
   m = /\buser=<([^<>]+)>/.exec(line);
   if (m) return m[1];
-  m = /(?:^|[\s'"<(=])(?:([A-Za-z0-9.-]+)!)?user[./]([^\s.'"/>)]+)/.exec(line);
+  m = /(?:^|[\s'"<(=])(?:([A-Za-z0-9.-]+)!)?user[./^]([^\s.^'"/<>()[\]:;,]+)/.exec(line);
   if (m) return m[1] ? `${m[2]}@${m[1]}` : m[2];
   return undefined;
 }

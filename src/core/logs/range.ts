@@ -10,13 +10,13 @@
 export const NEWLINE = 0x0a;
 
 /** Where to read so that a window ending at `end` and holding at most `maxBytes` can be line-aligned. */
-export function windowRequest(end: number, maxBytes: number): { offset: number; length: number } {
+export function windowRequest(end: number, maxBytes: number): { offset: number; length: number; probe: boolean } {
   if (!Number.isSafeInteger(end) || end < 0) throw new RangeError(`end must be a byte offset, got ${end}`);
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new RangeError(`maxBytes must be at least 1, got ${maxBytes}`);
   const start = Math.max(0, end - maxBytes);
   // One extra byte before the window (when there is one) tells whether `start` begins a line.
   const offset = start === 0 ? 0 : start - 1;
-  return { offset, length: end - offset };
+  return { offset, length: end - offset, probe: start > 0 };
 }
 
 export interface AlignedWindow {
@@ -33,12 +33,12 @@ export interface AlignedWindow {
 }
 
 /**
- * Align bytes read at `offset` (as asked by windowRequest) to the first line start at or after `offset + 1`
- * (or at 0 when offset is 0).
+ * Align bytes read at `offset` (as asked by windowRequest) to the first line start after the probe byte.
+ * `probe` says whether bytes[0] is that extra byte (false only for a window that begins the file).
  */
-export function alignToLineStart(bytes: Buffer, offset: number): AlignedWindow {
+export function alignToLineStart(bytes: Buffer, offset: number, probe = offset > 0): AlignedWindow {
   const end = offset + bytes.length;
-  if (offset === 0) return { start: 0, end, bytes, partialFirstLine: false };
+  if (!probe) return { start: offset, end, bytes, partialFirstLine: false };
   const nl = bytes.indexOf(NEWLINE);
   if (nl < 0) {
     // No line start inside the window: keep the bytes after the probe byte.

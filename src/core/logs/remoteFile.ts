@@ -166,14 +166,15 @@ export async function readTail(ctx: HostContext, path: string, maxBytes: number,
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new RangeError(`maxBytes must be at least 1, got ${maxBytes}`);
   // One byte more than the window: the byte before it says whether the window starts a line.
   const r = await read(ctx, path, `-${maxBytes + 1}`, '', signal);
-  return { stat: r.stat, window: alignToLineStart(r.bytes, r.offset), transferred: r.transferred };
+  // The first byte is the probe byte exactly when the file is longer than the window.
+  return { stat: r.stat, window: alignToLineStart(r.bytes, r.offset, r.stat.size > maxBytes), transferred: r.transferred };
 }
 
 /** The window of at most `maxBytes` that ends at `end` (for "load more"), aligned to a line start. */
 export async function readBefore(ctx: HostContext, path: string, end: number, maxBytes: number, signal?: AbortSignal): Promise<WindowRead> {
   const req = windowRequest(end, maxBytes);
   const r = await readRange(ctx, path, req.offset, req.length, signal);
-  return { stat: r.stat, window: alignToLineStart(r.bytes, r.offset), transferred: r.transferred };
+  return { stat: r.stat, window: alignToLineStart(r.bytes, r.offset, req.probe), transferred: r.transferred };
 }
 
 // ---------------------------------------------------------------------------------------------------------
