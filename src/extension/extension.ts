@@ -6,6 +6,8 @@ import type { MailopsTestApi } from './api';
 import { registerCommands } from './commands';
 import { contextSnapshot } from './context';
 import { disposeLog, getLog } from './log';
+import { registerLogs } from './logs';
+import { registerPreview } from './preview';
 import { HostsProvider } from './tree/hostsProvider';
 
 export async function activate(context: vscode.ExtensionContext): Promise<MailopsTestApi | undefined> {
@@ -17,6 +19,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Mailop
   const hostsView = vscode.window.createTreeView('mailops.hosts', { treeDataProvider: hostsProvider, showCollapseAll: false });
   context.subscriptions.push(hostsProvider, hostsView);
   context.subscriptions.push(...registerCommands({ context, hostsProvider }));
+  registerLogs(context);
+  registerPreview(context);
   await hostsProvider.refresh();
 
   if (context.extensionMode === vscode.ExtensionMode.Test) {
