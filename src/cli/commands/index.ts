@@ -2,6 +2,9 @@
 import type { CliCommand } from '../types';
 import { hostsCommand } from './hosts';
 import { probeCommand } from './probe';
+import { backupCommand } from './backup';
+import { backupsCommand } from './backups';
+import { scheduleCommand } from './schedule';
 import { accountsCommand } from './accounts';
 import { mailboxesCommand } from './mailboxes';
 import { messagesCommand } from './messages';
@@ -12,6 +15,9 @@ import { unexpungeCommand } from './unexpunge';
 export const commands: CliCommand[] = [
   hostsCommand,
   probeCommand,
+  backupCommand,
+  backupsCommand,
+  scheduleCommand,
   accountsCommand,
   mailboxesCommand,
   messagesCommand,

@@ -286,8 +286,8 @@ archive_step() {
   if [ "$LEVEL" = full ]; then cp "$SNAR" "$ARCHIVES/$ARCHIVE_ID.snar"; fi
   cp "$SNAR" "$RUNNING.tmp.$$" && mo_replace "$RUNNING.tmp.$$" "$RUNNING"
   printf 'full=%s\nbase=%s\nsource=%s\n' "$CHAIN_FULL" "$ARCHIVE_ID" "$SRCID" >"$RMETA.tmp.$$" && mo_replace "$RMETA.tmp.$$" "$RMETA"
-  printf 'id=%s\nlevel=%s\nfull=%s\nbase=%s\ncreated=%s\nsource=%s\nmessages=%s\nsource_messages=%s\nbytes=%s\nverified=%s\n' \
-    "$ARCHIVE_ID" "$LEVEL" "$CHAIN_FULL" "$BASE" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$SRCID" "$N" "$SRCCOUNT" "$ARCHIVE_BYTES" "$VERIFIED" >"$ARCHIVES/.$ARCHIVE_ID.meta"
+  printf 'id=%s\nlevel=%s\nfull=%s\nbase=%s\ncreated=%s\nsource=%s\nmessages=%s\nsource_messages=%s\nbytes=%s\nverified=%s\nlayout=%s\n' \
+    "$ARCHIVE_ID" "$LEVEL" "$CHAIN_FULL" "$BASE" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$SRCID" "$N" "$SRCCOUNT" "$ARCHIVE_BYTES" "$VERIFIED" "$LAYOUTP" >"$ARCHIVES/.$ARCHIVE_ID.meta"
   mo_replace "$ARCHIVES/.$ARCHIVE_ID.meta" "$ARCHIVES/$ARCHIVE_ID.meta"
   if [ "$VERIFIED" = yes ]; then mo_line verify ok id "$ARCHIVE_ID" messages "$N" source_messages "$SRCCOUNT"
   else mo_line verify fail id "$ARCHIVE_ID" messages "$N" source_messages "$SRCCOUNT" reason "$VREASON"; fi
