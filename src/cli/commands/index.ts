@@ -11,6 +11,8 @@ import { messagesCommand } from './messages';
 import { foldersCommand } from './folders';
 import { expungedCommand } from './expunged';
 import { unexpungeCommand } from './unexpunge';
+import { deletedCommand } from './deleted';
+import { undeleteCommand } from './undelete';
 
 export const commands: CliCommand[] = [
   hostsCommand,
@@ -24,4 +26,6 @@ export const commands: CliCommand[] = [
   foldersCommand,
   expungedCommand,
   unexpungeCommand,
+  deletedCommand,
+  undeleteCommand,
 ];

@@ -117,7 +117,14 @@ export async function addStats(ctx: HostContext, boxes: CyrusMailbox[], signal?:
   const paths = await mailboxPaths(ctx, env, boxes.map((b) => b.toolName), signal);
   const files: string[] = [];
   for (const b of boxes) {
-    const p = paths.get(b.internal);
+    let p = paths.get(b.internal);
+    // mbpath refuses some names (e.g. DELETED/…@domain: "Invalid mailbox name"); Cyrus 3.x keeps mailboxes
+    // under PARTITION/uuid/X/Y/UNIQUEID (X, Y: its first two letters): try there (head skips a missing file).
+    if (!p && b.partition && b.uniqueid && env.probe.partitions[b.partition]) {
+      const dir = `${env.probe.partitions[b.partition]}/uuid/${b.uniqueid[0]}/${b.uniqueid[1]}/${b.uniqueid}`;
+      p = { data: dir, meta: dir, archive: null };
+      paths.set(b.internal, p);
+    }
     if (!p) continue;
     b.path = p.data;
     files.push(`${p.meta}/cyrus.index`);
