@@ -45,33 +45,72 @@ function backupAgainLink(args: BackupAgainArgs): string {
   return `command:${BACKUP_AGAIN_COMMAND}?${encodeURIComponent(JSON.stringify([args]))}`;
 }
 
-/** Per-document explanations, computed once per document version. */
+/**
+ * Lines that can hold a finding: everything explainLine reports needs one of these words, so the other
+ * lines (the vast majority of a mail log) are skipped cheaply.
+ */
+const MAY_HAVE_FINDING = /Warning|Error|Fatal|Panic|ERROR|MAILOPS|[Ee]xit|\brc\b|[Rr]eturn code|Failed to open|fatal error|cache record/;
+
+/** At most this many diagnostics per document, the ones nearest the end (the newest) kept. */
+export const MAX_DIAGNOSTICS = 1000;
+
+/** Per-document explanations of the lines with findings, computed once per document version. */
 export class LogExplainer {
-  private cache = new WeakMap<vscode.TextDocument, { version: number; lines: Map<number, LineExplanation> }>();
+  private cache = new Map<string, { version: number; lines: Map<number, LineExplanation> }>();
 
   constructor(private readonly classify: LineClassifier | undefined) {}
 
+  /** One line, on demand (hover, quick fix). */
+  line(doc: vscode.TextDocument, line: number): LineExplanation | undefined {
+    if (line >= doc.lineCount) return undefined;
+    const text = doc.lineAt(line).text;
+    if (line === 0 && text.startsWith(HEADER_MARKER)) return undefined;
+    return explainLine(text, this.classify);
+  }
+
+  /** The lines with findings. */
   explain(doc: vscode.TextDocument): Map<number, LineExplanation> {
-    const have = this.cache.get(doc);
+    const key = doc.uri.toString();
+    const have = this.cache.get(key);
     if (have && have.version === doc.version) return have.lines;
     const lines = new Map<number, LineExplanation>();
     for (let i = 0; i < doc.lineCount; i++) {
       const text = doc.lineAt(i).text;
-      if (i === 0 && text.startsWith(HEADER_MARKER)) continue;
+      if (!MAY_HAVE_FINDING.test(text) || (i === 0 && text.startsWith(HEADER_MARKER))) continue;
       const e = explainLine(text, this.classify);
-      if (e.findings.length > 0 || e.account !== undefined) lines.set(i, e);
+      if (e.findings.length > 0) lines.set(i, e);
     }
-    this.cache.set(doc, { version: doc.version, lines });
+    this.cache.set(key, { version: doc.version, lines });
     return lines;
+  }
+
+  forget(doc: vscode.TextDocument): void {
+    this.cache.delete(doc.uri.toString());
   }
 }
 
 export function registerLanguageFeatures(explainer: LogExplainer): vscode.Disposable[] {
   const collection = vscode.languages.createDiagnosticCollection('mailops-log');
+  const changeLenses = new vscode.EventEmitter<void>();
+  const timers = new Map<string, NodeJS.Timeout>();
+  // Debounced: opening a log with our language reopens it, and following changes it often.
   const update = (doc: vscode.TextDocument) => {
     if (!isLogDocument(doc)) return;
+    const key = doc.uri.toString();
+    clearTimeout(timers.get(key));
+    timers.set(
+      key,
+      setTimeout(() => {
+        timers.delete(key);
+        const current = vscode.workspace.textDocuments.find((d) => d.uri.toString() === key);
+        if (current && isLogDocument(current)) updateNow(current);
+      }, 150),
+    );
+  };
+  const updateNow = (doc: vscode.TextDocument) => {
     const diagnostics: vscode.Diagnostic[] = [];
-    for (const [line, e] of explainer.explain(doc)) {
+    const explained = [...explainer.explain(doc)];
+    for (const [line, e] of explained.slice(-MAX_DIAGNOSTICS)) {
       for (const f of e.findings) {
         if (f.severity === 'info') continue;
         const d = new vscode.Diagnostic(new vscode.Range(line, f.start, line, f.end), `${f.meaning}${f.action ? `\n${vscode.l10n.t('Next: {0}', f.action)}` : ''}`, severityOf(f));
@@ -80,26 +119,22 @@ export function registerLanguageFeatures(explainer: LogExplainer): vscode.Dispos
         diagnostics.push(d);
       }
     }
-    collection.set(doc.uri, diagnostics);
+    collection.set(doc.uri, diagnostics.slice(-MAX_DIAGNOSTICS));
+    changeLenses.fire();
   };
   const selector: vscode.DocumentSelector = [{ language: LOG_LANGUAGE }, { scheme: LOG_SCHEME }];
 
   const hover: vscode.HoverProvider = {
     provideHover(doc, position) {
-      const e = explainer.explain(doc).get(position.line);
+      const e = explainer.line(doc, position.line);
       if (!e || e.findings.length === 0) return undefined;
       const md = new vscode.MarkdownString(undefined, true);
       md.isTrusted = { enabledCommands: [BACKUP_AGAIN_COMMAND] };
       const host = hostOf(doc);
       for (const f of e.findings) {
         md.appendMarkdown(`**${f.severity === 'error' ? vscode.l10n.t('Error') : f.severity === 'warning' ? vscode.l10n.t('Warning') : vscode.l10n.t('Note')}** \`${f.kind}\`\n\n`);
-        md.appendText(f.meaning);
-        md.appendMarkdown('\n\n');
-        if (f.action) {
-          md.appendMarkdown(`*${vscode.l10n.t('What to do')}:* `);
-          md.appendText(f.action);
-          md.appendMarkdown('\n\n');
-        }
+        md.appendMarkdown(`${escapeMarkdown(f.meaning)}\n\n`);
+        if (f.action) md.appendMarkdown(`*${vscode.l10n.t('What to do')}:* ${escapeMarkdown(f.action)}\n\n`);
       }
       if (host && e.account !== undefined) {
         md.appendMarkdown(`[$(sync) ${vscode.l10n.t('Back up {0} again', escapeMarkdown(e.account))}](${backupAgainLink({ host, account: e.account })})`);
@@ -108,16 +143,21 @@ export function registerLanguageFeatures(explainer: LogExplainer): vscode.Dispos
     },
   };
 
-  const changeLenses = new vscode.EventEmitter<void>();
   const codeLens: vscode.CodeLensProvider = {
     onDidChangeCodeLenses: changeLenses.event,
     provideCodeLenses(doc) {
       const host = hostOf(doc);
       if (!host) return [];
-      const lenses: vscode.CodeLens[] = [];
+      // Where something needs attention (every dsync line names its account): on the LAST line of each
+      // account and kind of finding, so a log full of the same warning gets one lens, not thousands.
+      const last = new Map<string, [number, LineExplanation & { account: string }]>();
       for (const [line, e] of explainer.explain(doc)) {
-        // Only where something needs attention: every dsync line names its account.
-        if (e.account === undefined || !e.findings.some((f) => f.severity !== 'info')) continue;
+        if (e.account === undefined) continue;
+        for (const f of e.findings) if (f.severity !== 'info') last.set(`${e.account}\0${f.kind}`, [line, { ...e, account: e.account }]);
+      }
+      const lenses: vscode.CodeLens[] = [];
+      const lines = new Map([...last.values()]);
+      for (const [line, e] of [...lines].sort((a, b) => a[0] - b[0])) {
         lenses.push(
           new vscode.CodeLens(new vscode.Range(line, 0, line, 0), {
             title: vscode.l10n.t('Back up {0} again', e.account),
@@ -133,7 +173,7 @@ export function registerLanguageFeatures(explainer: LogExplainer): vscode.Dispos
   const actions: vscode.CodeActionProvider = {
     provideCodeActions(doc, range) {
       const host = hostOf(doc);
-      const e = explainer.explain(doc).get(range.start.line);
+      const e = explainer.line(doc, range.start.line);
       if (!host || !e?.account) return [];
       const action = new vscode.CodeAction(vscode.l10n.t('Back up {0} again', e.account), vscode.CodeActionKind.QuickFix);
       action.command = { title: action.title, command: BACKUP_AGAIN_COMMAND, arguments: [{ host, account: e.account } satisfies BackupAgainArgs] };
@@ -146,11 +186,12 @@ export function registerLanguageFeatures(explainer: LogExplainer): vscode.Dispos
     collection,
     changeLenses,
     vscode.workspace.onDidOpenTextDocument(update),
-    vscode.workspace.onDidChangeTextDocument((ev) => {
-      update(ev.document);
-      if (isLogDocument(ev.document)) changeLenses.fire();
+    vscode.workspace.onDidChangeTextDocument((ev) => update(ev.document)),
+    vscode.workspace.onDidCloseTextDocument((doc) => {
+      collection.delete(doc.uri);
+      explainer.forget(doc);
     }),
-    vscode.workspace.onDidCloseTextDocument((doc) => collection.delete(doc.uri)),
+    { dispose: () => timers.forEach((t) => clearTimeout(t)) },
     vscode.languages.registerHoverProvider(selector, hover),
     vscode.languages.registerCodeLensProvider(selector, codeLens),
     vscode.languages.registerCodeActionsProvider(selector, actions, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),

@@ -40,7 +40,7 @@ describe('remote logs over real SSH', () => {
   const lastLines = Array.from({ length: 5 }, (_, i) => `${realLines[i % realLines.length]} [tail marker ${i}]`);
 
   before(async () => {
-    host = openTestHost();
+    host = await openTestHost();
     await host.ctx.transport.connect();
     // 1 GiB of real log lines, written ON THE HOST: a 1 MiB block of real lines sent once, repeated by dd.
     const block = Buffer.alloc(1024 * 1024);
