@@ -1,0 +1,195 @@
+/**
+ * The extension side of the preview protocol: validates every message the webview posts (isWebviewMessage),
+ * streams the plan in chunks, answers preview requests with matched responses, runs the restore once at a time.
+ * No vscode import (the panel passes `post`, `confirm` and `log`): unit tested in node.
+ */
+import {
+  PLAN_CHUNK_SIZE,
+  PREVIEW_PROTOCOL_VERSION,
+  describeTarget,
+  isWebviewMessage,
+  type ExtensionMessage,
+  type PreviewRow,
+  type RestoreTarget,
+  type WebviewMessage,
+} from '../../shared/previewProtocol';
+import { toPreviewError, type PreviewDataSource } from './dataSource';
+
+export interface RouterHost {
+  /** Posts to the webview; resolves false when the webview is gone. */
+  post(message: ExtensionMessage): Thenable<boolean> | Promise<boolean>;
+  /** Asks the operator to confirm a restore (modal); resolves true to go ahead. */
+  confirm(count: number, target: RestoreTarget): Promise<boolean>;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+  /** The current selection (for a status bar or a command); optional. */
+  onSelection?(ids: readonly string[]): void;
+}
+
+export class PreviewRouter {
+  private loadId = 0;
+  private loadAbort: AbortController | undefined;
+  private restoreAbort: AbortController | undefined;
+  private readonly previewAborts = new Map<number, AbortController>();
+  /** Ids of the current plan: runRestore may only name these. */
+  private known = new Set<string>();
+  private loading: Promise<void> | undefined;
+  private disposed = false;
+
+  constructor(
+    private readonly source: PreviewDataSource,
+    private readonly host: RouterHost,
+  ) {}
+
+  /** Entry point for `webview.onDidReceiveMessage`. Anything that is not a valid WebviewMessage is dropped. */
+  async receive(raw: unknown): Promise<void> {
+    if (this.disposed) return;
+    if (!isWebviewMessage(raw)) {
+      this.host.log('warn', `restore preview: dropped an invalid message from the webview: ${describeRaw(raw)}`);
+      return;
+    }
+    await this.handle(raw);
+  }
+
+  private async handle(m: WebviewMessage): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+        if (m.protocol !== PREVIEW_PROTOCOL_VERSION) this.host.log('warn', `restore preview: webview speaks protocol ${m.protocol}, extension ${PREVIEW_PROTOCOL_VERSION}`);
+        await this.load();
+        return;
+      case 'reload':
+        await this.load();
+        return;
+      case 'select':
+        this.host.onSelection?.(m.ids.filter((id) => this.known.has(id)));
+        return;
+      case 'setTarget':
+        return;
+      case 'cancelRestore':
+        this.restoreAbort?.abort();
+        return;
+      case 'runRestore':
+        await this.runRestore(m.ids, m.target);
+        return;
+      case 'request':
+        await this.preview(m.requestId, m.params.id);
+        return;
+    }
+  }
+
+  /** (Re)loads the plan: a new loadId, the rows in chunks of PLAN_CHUNK_SIZE, then plan/end (or an error). */
+  load(): Promise<void> {
+    this.loadAbort?.abort();
+    const abort = new AbortController();
+    this.loadAbort = abort;
+    const loadId = ++this.loadId;
+    this.known = new Set();
+    const run = async (): Promise<void> => {
+      let total = 0;
+      let seq = 0;
+      try {
+        await this.host.post({ type: 'plan/start', header: this.source.header(), loadId });
+        let pending: PreviewRow[] = [];
+        const flush = async (): Promise<void> => {
+          if (pending.length === 0) return;
+          const rows = pending;
+          pending = [];
+          await this.host.post({ type: 'plan/rows', loadId, seq: seq++, rows });
+        };
+        for await (const chunk of this.source.loadPlan(abort.signal)) {
+          if (abort.signal.aborted) return;
+          for (const row of chunk) {
+            if (this.known.has(row.id)) continue;
+            this.known.add(row.id);
+            pending.push(row);
+            total++;
+            if (pending.length >= PLAN_CHUNK_SIZE) await flush();
+          }
+        }
+        if (abort.signal.aborted) return;
+        await flush();
+        await this.host.post({ type: 'plan/end', loadId, total });
+      } catch (error) {
+        if (abort.signal.aborted) return;
+        this.host.log('error', `restore preview: loading the plan failed: ${error instanceof Error ? error.message : String(error)}`);
+        await this.host.post({ type: 'error', scope: 'plan', error: toPreviewError(error) });
+      }
+    };
+    this.loading = run();
+    return this.loading;
+  }
+
+  private async preview(requestId: number, id: string): Promise<void> {
+    // Only the newest preview matters: cancel the ones still running.
+    for (const a of this.previewAborts.values()) a.abort();
+    this.previewAborts.clear();
+    const abort = new AbortController();
+    this.previewAborts.set(requestId, abort);
+    try {
+      if (!this.known.has(id)) throw new Error(`no message ${JSON.stringify(id)} in this plan`);
+      const result = await this.source.preview(id, abort.signal);
+      if (abort.signal.aborted) return;
+      await this.host.post({ type: 'response', requestId, method: 'preview', ok: true, result: { ...result, id } });
+    } catch (error) {
+      if (abort.signal.aborted) return;
+      await this.host.post({ type: 'response', requestId, method: 'preview', ok: false, error: toPreviewError(error) });
+    } finally {
+      this.previewAborts.delete(requestId);
+    }
+  }
+
+  private async runRestore(ids: readonly string[], target: RestoreTarget): Promise<void> {
+    if (this.restoreAbort) {
+      await this.host.post({ type: 'error', scope: 'restore', error: { message: 'A restore is already running in this preview.' } });
+      return;
+    }
+    await this.loading;
+    const unknown = ids.filter((id) => !this.known.has(id));
+    if (unknown.length) {
+      this.host.log('warn', `restore preview: runRestore named ${unknown.length} ids that are not in the plan`);
+      await this.host.post({ type: 'error', scope: 'restore', error: { message: `${unknown.length} of the selected messages are not in the current plan.`, hint: 'Reload the preview and select again.' } });
+      return;
+    }
+    const header = this.source.header();
+    if ((target.kind === 'original' && !header.intoOriginalAllowed) || (target.kind === 'folder' && !header.folderTargetAllowed)) {
+      await this.host.post({ type: 'error', scope: 'restore', error: { message: `This source cannot restore into ${describeTarget(target)}.` } });
+      return;
+    }
+    const unique = [...new Set(ids)];
+    if (!(await this.host.confirm(unique.length, target))) {
+      await this.host.post({ type: 'error', scope: 'restore', error: { message: 'Restore cancelled.' } });
+      return;
+    }
+    const abort = new AbortController();
+    this.restoreAbort = abort;
+    try {
+      await this.host.post({ type: 'restore/started', total: unique.length, target: describeTarget(target) });
+      this.host.log('info', `restore preview: restoring ${unique.length} messages of ${header.origin.host}/${header.origin.account} from ${header.origin.source} into ${describeTarget(target)}`);
+      const result = await this.source.restore(unique, target, (progress) => void this.host.post({ type: 'restore/progress', progress }), abort.signal);
+      this.host.log('info', `restore preview: restored ${result.restored}, skipped ${result.skipped}, failed ${result.failed}; verify missing=${result.verify.missing}`);
+      await this.host.post({ type: 'restore/result', result });
+    } catch (error) {
+      this.host.log('error', `restore preview: restore failed: ${error instanceof Error ? error.message : String(error)}`);
+      await this.host.post({ type: 'error', scope: 'restore', error: toPreviewError(error) });
+    } finally {
+      this.restoreAbort = undefined;
+    }
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.loadAbort?.abort();
+    // A running restore is not aborted when the panel closes: it finishes (and logs its outcome) rather than
+    // stopping halfway through a folder.
+    for (const a of this.previewAborts.values()) a.abort();
+    this.source.dispose?.();
+  }
+}
+
+function describeRaw(raw: unknown): string {
+  try {
+    const s = JSON.stringify(raw);
+    return s === undefined ? String(raw) : s.length > 200 ? `${s.slice(0, 200)}…` : s;
+  } catch {
+    return typeof raw;
+  }
+}
