@@ -1,0 +1,133 @@
+/**
+ * Browser test harness for the restore preview webview, without VS Code: bundles webview/main.ts (as the build
+ * does) and the fake host shim with esbuild, serves them from a local http server on 127.0.0.1 with the same page
+ * and CSP the extension renders, and drives Debian's Chromium with playwright-core (never a downloaded browser).
+ */
+import * as esbuild from 'esbuild';
+import { createServer, type Server } from 'node:http';
+import { mkdtemp, mkdir, readFile, rm, writeFile, copyFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
+import { makeNonce, previewPageHtml } from '../../src/extension/preview/html';
+
+export const ROOT = path.resolve(__dirname, '../..');
+export const SCREENSHOTS = path.join(ROOT, 'test-results/screenshots');
+const CHROMIUM = process.env.MAILOPS_CHROMIUM ?? '/usr/bin/chromium';
+
+export interface Harness {
+  readonly baseUrl: string;
+  /** Requests the tracking server received (path list). */
+  readonly trackerHits: string[];
+  readonly trackerUrl: string;
+  readonly context: BrowserContext;
+  openPage(opts?: { csp?: boolean }): Promise<{ page: Page; consoleErrors: string[] }>;
+  close(): Promise<void>;
+}
+
+const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css', '.ttf': 'font/ttf', '.png': 'image/png' };
+
+async function listen(server: Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+export async function startHarness(): Promise<Harness> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with \`apt-get install -y chromium\` (never \`npx playwright install\`)`);
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'mailops-webview-'));
+  const site = path.join(dir, 'site');
+  await mkdir(path.join(site, 'codicons'), { recursive: true });
+  await esbuild.build({ entryPoints: [path.join(ROOT, 'webview/main.ts')], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', outfile: path.join(site, 'webview.js'), sourcemap: 'inline', logLevel: 'warning' });
+  await esbuild.build({ entryPoints: [path.join(ROOT, 'test/webview/fixtures/fakeHost.ts')], bundle: true, format: 'iife', platform: 'browser', target: 'es2022', outfile: path.join(site, 'shim.js'), logLevel: 'warning' });
+  for (const f of ['codicon.css', 'codicon.ttf']) await copyFile(path.join(ROOT, 'node_modules/@vscode/codicons/dist', f), path.join(site, 'codicons', f));
+
+  const trackerHits: string[] = [];
+  const tracker = createServer((req, res) => {
+    trackerHits.push(req.url ?? '');
+    res.writeHead(200, { 'content-type': 'image/png' }).end();
+  });
+  const trackerPort = await listen(tracker);
+
+  // Pages are generated per request: /index.html (with CSP) or /nocsp.html (sanitiser alone, no CSP behind it).
+  const server = createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      if (url.pathname === '/favicon.ico') {
+        res.writeHead(204).end();
+        return;
+      }
+      if (url.pathname === '/index.html' || url.pathname === '/nocsp.html') {
+        const nonce = makeNonce();
+        let page = previewPageHtml({ cspSource: origin, scriptUri: `${origin}/webview.js`, codiconsUri: `${origin}/codicons/codicon.css`, nonce, title: 'Restore preview (test)' });
+        // The fake VS Code API goes in before the bundle, with the page's nonce (test harness only).
+        page = page.replace('<script type="module"', `<script nonce="${nonce}" src="${origin}/shim.js"></script>\n<script type="module"`);
+        page = page.replace('<head>', `<head>\n<style nonce="${nonce}">${THEME}</style>`);
+        if (url.pathname === '/nocsp.html') page = page.replace(/<meta http-equiv="Content-Security-Policy"[^>]*>\n/, '');
+        res.writeHead(200, { 'content-type': TYPES['.html'], 'cache-control': 'no-store' }).end(page);
+        return;
+      }
+      const file = path.join(site, path.normalize(url.pathname).replace(/^(\.\.[/\\])+/, ''));
+      if (!file.startsWith(site) || !existsSync(file)) {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' }).end(await readFile(file));
+    })();
+  });
+  const port = await listen(server);
+
+  const userDataDir = path.join(dir, 'profile');
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1280, height: 800 },
+    timezoneId: 'UTC',
+    locale: 'en-US',
+  });
+
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    trackerHits,
+    trackerUrl: `http://127.0.0.1:${trackerPort}`,
+    context,
+    async openPage(opts = {}) {
+      const page = await context.newPage();
+      const consoleErrors: string[] = [];
+      page.on('console', (m: ConsoleMessage) => {
+        if (m.type() === 'error' || m.type() === 'warning') consoleErrors.push(`${m.type()}: ${m.text()}`);
+      });
+      page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+      page.on('response', (r) => {
+        if (r.status() >= 400) consoleErrors.push(`http ${r.status()}: ${r.url()}`);
+      });
+      await page.goto(`http://127.0.0.1:${port}/${opts.csp === false ? 'nocsp' : 'index'}.html`);
+      await page.waitForFunction(() => (window as unknown as { __host?: { readyAt?: number } }).__host?.readyAt !== undefined);
+      return { page, consoleErrors };
+    },
+    async close() {
+      await context.close();
+      await new Promise((r) => server.close(r));
+      await new Promise((r) => tracker.close(r));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  await mkdir(SCREENSHOTS, { recursive: true });
+  const file = path.join(SCREENSHOTS, `preview-${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}
+
+export async function writeReport(name: string, data: unknown): Promise<void> {
+  await mkdir(path.join(ROOT, 'test-results'), { recursive: true });
+  await writeFile(path.join(ROOT, 'test-results', name), JSON.stringify(data, null, 2));
+}
+
+/** A subset of VS Code's Dark Modern theme variables, as the workbench injects them into a webview. */
+const THEME = `html{--vscode-font-family:system-ui,"Ubuntu","Droid Sans",sans-serif;--vscode-font-size:13px;--vscode-foreground:#cccccc;--vscode-editor-background:#1f1f1f;--vscode-descriptionForeground:#9d9d9d;--vscode-panel-border:#2b2b2b;--vscode-focusBorder:#0078d4;--vscode-list-hoverBackground:#2a2d2e;--vscode-list-activeSelectionBackground:#04395e;--vscode-list-activeSelectionForeground:#ffffff;--vscode-list-inactiveSelectionBackground:#37373d;--vscode-button-background:#0078d4;--vscode-button-foreground:#ffffff;--vscode-input-background:#313131;--vscode-input-foreground:#cccccc;--vscode-badge-background:#616161;--vscode-badge-foreground:#f8f8f8;--vscode-textLink-foreground:#4daafc;--vscode-errorForeground:#f85149}`;
