@@ -1,0 +1,66 @@
+/**
+ * The restore preview inside a real VS Code: the panel opens with an in-memory data source (test data, not an
+ * engine), becomes visible, and its webview boots under the nonce CSP and asks for the plan (`ready` reached the
+ * router, which then streamed all rows); a preview request would be answered through the same router.
+ * Reaching the webview's elements from a UI test: see the report in the PR / webview/app.ts data-testid values.
+ */
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { PreviewDataSource } from '../../../src/extension/preview/dataSource';
+import { RestorePreviewPanel } from '../../../src/extension/preview/panel';
+import { PREVIEW_VIEW_TYPE, type PreviewRow } from '../../../src/shared/previewProtocol';
+import { EXTENSION_ID, activateMailops, waitFor } from './helpers';
+
+function memorySource(rows: PreviewRow[], events: string[]): PreviewDataSource {
+  const origin = { engine: 'dovecot', host: 'suite-host', account: 'alice@example.org', source: 'mirror' } as const;
+  return {
+    origin,
+    header: () => ({ origin, defaultTarget: 'Restored/2026-11-22 0415', intoOriginalAllowed: true, folderTargetAllowed: true }),
+    async *loadPlan() {
+      events.push('loadPlan');
+      yield rows;
+      events.push('loaded');
+    },
+    async preview(id) {
+      return { id, headers: [['Subject', id]], text: 'text' };
+    },
+    async restore() {
+      throw new Error('not used by this suite');
+    },
+  };
+}
+
+describe('Restore preview panel', () => {
+  it('registers the hidden command and the serializer activation event', async () => {
+    await activateMailops();
+    assert.ok((await vscode.commands.getCommands(true)).includes('mailops.restore.preview'));
+    const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { activationEvents: string[] };
+    assert.ok(pkg.activationEvents.includes(`onWebviewPanel:${PREVIEW_VIEW_TYPE}`));
+  });
+
+  it('opens with a data source, becomes visible, and its webview asks for the plan', async () => {
+    await activateMailops();
+    const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
+    const events: string[] = [];
+    const rows: PreviewRow[] = Array.from({ length: 3000 }, (_, i) => ({
+      id: `INBOX\u0000${i + 1}`, uid: i + 1, from: `sender${i}@example.org`, subject: `Message ${i}`, date: new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString(),
+      size: 1000 + i, folder: 'INBOX', status: i % 4 === 0 ? 'present' : 'new', source: 'dovecot',
+    }));
+    const panel = await RestorePreviewPanel.show(ext.extensionUri, memorySource(rows, []).origin, async () => memorySource(rows, events));
+    try {
+      await waitFor('the panel is visible', () => panel.panel.visible, 15_000);
+      assert.equal(panel.panel.viewType, PREVIEW_VIEW_TYPE);
+      assert.match(panel.panel.title, /alice@example\.org/);
+      assert.equal(panel.panel.webview.options.enableScripts, true);
+      assert.match(panel.panel.webview.html, /Content-Security-Policy/);
+      assert.match(panel.panel.webview.html, /default-src 'none'/);
+      // `ready` comes from the webview's bundle: it loaded through asWebviewUri under the CSP and ran.
+      await waitFor('the webview sent ready and the plan was streamed', () => events.includes('loaded'), 30_000);
+      // Showing it again reveals the same panel rather than opening a second one.
+      const again = await RestorePreviewPanel.show(ext.extensionUri, memorySource(rows, []).origin, async () => memorySource(rows, []));
+      assert.equal(again, panel);
+    } finally {
+      panel.dispose();
+    }
+  });
+});
