@@ -78,7 +78,8 @@ test('up starts the sandbox and a second up changes nothing', async () => {
 });
 
 test('status --json is complete and hosts.json is a valid Mailops hosts file', async () => {
-  const s = await sandboxStatus();
+  // ensureSandboxUp, not sandboxStatus: other suites stop and start services of the shared sandbox.
+  const s = await ensureSandboxUp();
   assert.equal(s.up, true);
   assert.deepEqual(s.running, { sshd: true, dovecot: true, cyrus: true });
   assert.equal(s.ssh.host, '127.0.0.1');
