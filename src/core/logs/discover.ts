@@ -9,6 +9,7 @@ import { MailopsError } from '../errors';
 import { spawnPrivileged, type HostContext } from '../hosts/context';
 import { cyrusBackupRoot, decodeSegment, dovecotBackupRoot } from '../backup/layout';
 import { shellLine } from '../transport/quote';
+import { shortenTransportError } from './remoteFile';
 
 export type LogKind = 'run-dovecot' | 'run-cyrus' | 'dovecot' | 'mail';
 
@@ -79,7 +80,9 @@ export async function discoverLogs(ctx: HostContext, signal?: AbortSignal): Prom
   const err: Buffer[] = [];
   proc.stdout.on('data', (c: Buffer) => out.push(c));
   proc.stderr.on('data', (c: Buffer) => err.push(c));
-  const status = await proc.exit;
+  const status = await proc.exit.catch((e: unknown) => {
+    throw shortenTransportError(e, ctx, argv, 'discover script');
+  });
   await new Promise<void>((resolve) => (proc.stdout.readableEnded ? resolve() : proc.stdout.once('end', resolve).once('close', resolve)));
   if (status.code !== 0) {
     throw new MailopsError('could not list the logs of the host', {

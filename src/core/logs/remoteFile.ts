@@ -98,6 +98,23 @@ async function collect(proc: RemoteProcess): Promise<Collected> {
   return { stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8'), code: status.code, signal: status.signal };
 }
 
+/**
+ * A transport failure (connection, timeout, cancel) names the command it ran; for our scripts that is the
+ * whole script text. Say `sh -c '<NAME>' ARGS…` instead, keeping what it means and what to do.
+ */
+export function shortenTransportError(e: unknown, ctx: HostContext, argv: readonly string[], name: string): unknown {
+  if (!(e instanceof TransportError)) return e;
+  const summary = (e.message.split('\n')[0] ?? '').replace(`${ctx.config.name}: `, '');
+  return new TransportError(e.failure, summary, {
+    host: ctx.config.name,
+    command: shellLine(['sh', '-c', `<${name}>`, ...argv.slice(3)]),
+    meaning: e.meaning,
+    hint: e.hint,
+    stderr: e.stderr,
+    cause: e,
+  });
+}
+
 function failure(ctx: HostContext, path: string, argv: readonly string[], r: Collected): MailopsError {
   const command = shellLine(['sh', '-c', '<read script>', ...argv.slice(3)]);
   if (r.code === EX_NOINPUT) {
@@ -140,7 +157,12 @@ export function parseReadOutput(path: string, stdout: Buffer): { stat: RemoteSta
 async function read(ctx: HostContext, path: string, offset: string, length: string, signal?: AbortSignal): Promise<RangeRead> {
   checkPath(path);
   const argv = readArgv(path, offset, length);
-  const r = await collect(spawnPrivileged(ctx, argv, signal ? { signal } : {}));
+  let r: Collected;
+  try {
+    r = await collect(spawnPrivileged(ctx, argv, signal ? { signal } : {}));
+  } catch (e) {
+    throw shortenTransportError(e, ctx, argv, 'read script');
+  }
   if (r.code !== 0) throw failure(ctx, path, argv, r);
   const parsed = parseReadOutput(path, r.stdout);
   return { stat: parsed.stat, offset: parsed.offset, bytes: parsed.bytes, transferred: r.stdout.length };
@@ -342,6 +364,6 @@ export async function follow(
   } catch (e) {
     if (parseError) throw parseError;
     if (signal.aborted && e instanceof TransportError && e.failure === 'cancelled') return;
-    throw e;
+    throw shortenTransportError(e, ctx, argv, 'follow script');
   }
 }

@@ -28,6 +28,8 @@ const FOLLOWING_KEY = 'mailops.logs.following';
 
 export function registerLogs(context: vscode.ExtensionContext, deps: LogsDeps = {}): LogsApi {
   const hosts = deps.hosts ?? createHostContexts(context);
+  // Disposed here only when created here (a shared pool is disposed by its owner).
+  if (!deps.hosts) context.subscriptions.push(hosts);
   const fileSystem = new LogFileSystemProvider((name: string): HostContext => hosts.get(name));
   const explainer = new LogExplainer(deps.classify ?? classifyDsyncLine);
 
@@ -50,14 +52,32 @@ export function registerLogs(context: vscode.ExtensionContext, deps: LogsDeps = 
   };
   vscode.workspace.textDocuments.forEach(onOpen);
 
+  // While following, an editor whose cursor was on the last line stays on the last line (like tail -f).
+  const lineCounts = new Map<string, number>();
+  const keepAtEnd = (ev: vscode.TextDocumentChangeEvent) => {
+    const doc = ev.document;
+    if (doc.uri.scheme !== LOG_SCHEME) return;
+    const key = doc.uri.toString();
+    const previous = lineCounts.get(key) ?? doc.lineCount;
+    lineCounts.set(key, doc.lineCount);
+    if (!fileSystem.isFollowing(doc.uri) || doc.lineCount <= previous) return;
+    for (const editor of vscode.window.visibleTextEditors) {
+      if (editor.document !== doc || editor.selection.active.line < previous - 2) continue;
+      const end = new vscode.Position(doc.lineCount - 1, 0);
+      editor.selection = new vscode.Selection(end, end);
+      editor.revealRange(new vscode.Range(end, end));
+    }
+  };
+
   context.subscriptions.push(
-    hosts,
     fileSystem,
     vscode.workspace.registerFileSystemProvider(LOG_SCHEME, fileSystem, { isReadonly: true, isCaseSensitive: true }),
     ...registerLanguageFeatures(explainer),
     ...registerLogCommands(fileSystem, hosts),
     vscode.workspace.onDidOpenTextDocument(onOpen),
     vscode.workspace.onDidCloseTextDocument(onClose),
+    vscode.workspace.onDidChangeTextDocument(keepAtEnd),
+    vscode.workspace.onDidOpenTextDocument((d) => d.uri.scheme === LOG_SCHEME && lineCounts.set(d.uri.toString(), d.lineCount)),
     vscode.window.onDidChangeActiveTextEditor(syncFollowingKey),
     fileSystem.onDidChangeFollowing(syncFollowingKey),
   );

@@ -99,7 +99,8 @@ describe('Remote logs (mailops-log://)', function () {
     const path = join(dir, 'big.log');
     const line = fixtureLines('dsync-stderr.log').find((l) => l.includes('Modseq'))!;
     // 1 GiB on the host (this machine): repeated real lines, then a recognisable last line.
-    execFileSync('sh', ['-c', 'yes "$2" | head -c 1073741824 > "$1" && printf "%s\\n" "last line of the big log" >> "$1"', 'mk', path, line]);
+    const count = Math.ceil((1024 * 1024 * 1024) / Buffer.byteLength(`${line}\n`));
+    execFileSync('sh', ['-c', 'yes "$2" | head -n "$3" > "$1" && printf "%s\\n" "last line of the big log" >> "$1"', 'mk', path, line, String(count)]);
     await withHostsSetting(hostEntry(), vscode.ConfigurationTarget.Global, async () => {
       const started = Date.now();
       const doc = await openLogDocument(path);
