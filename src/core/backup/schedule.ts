@@ -102,7 +102,7 @@ case $ACTION in
     for f in "$CRONF" "$UNIT.service" "$UNIT.timer" "$SCRIPT"; do
       if [ -e "$f" ] && ! has_marker "$f"; then echo "refuse $f exists and was not written by Mailops" >&2; exit 73; fi
     done
-    mkdir -p "$SDIR" && chmod 0700 "$SDIR" || exit 73
+    ( umask 066; mkdir -p "$SDIR" ) && chmod 0700 "$SDIR" || exit 73
     put "$SCRIPT" "$TEXT" 0700 || exit 73
     echo "file $SCRIPT"
     if is_systemd && [ "$METHOD" != cron ]; then
@@ -188,7 +188,7 @@ export async function installSchedule(ctx: HostContext, spec: ScheduleSpec, meth
 export async function removeSchedule(ctx: HostContext, name: string, dir: string): Promise<{ removed: string[]; kept: string[] }> {
   const r = await runSchedule(ctx, scheduleScript('remove', { name, dir }), `removing schedule ${name} failed`);
   const lines = r.stdout.split('\n');
-  return { removed: lines.filter((l) => l.startsWith('removed ')).map((l) => l.slice(8)), kept: lines.filter((l) => l.startsWith('kept ')).map((l) => l.slice(5)) };
+  return { removed: lines.filter((l) => l.startsWith('removed ')).map((l) => l.slice(8)), kept: lines.filter((l) => l.startsWith('kept ')).map((l) => l.slice(5).replace(/ \(not written by Mailops\)$/, '')) };
 }
 
 export async function scheduleStatus(ctx: HostContext, name: string, dir: string): Promise<ScheduleStatus> {

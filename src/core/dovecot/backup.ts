@@ -73,6 +73,11 @@ STATE_REPLACED=no; IN_SYNC=''; RETRIED=0; DSYNC_EXIT=''; OLD_MIRROR=''; ARCHIVE_
 
 umask 066
 mkdir -p "$DIR" 2>/dev/null && chmod 0711 "$DIR" 2>/dev/null
+for p in "$(dirname -- "$DIR")" "$(dirname -- "$(dirname -- "$DIR")")"; do
+  if [ -d "$p" ] && [ -O "$p" ] && [ "$(find "$p" -maxdepth 0 -perm -0001 2>/dev/null)" != "$p" ]; then
+    chmod o+x,g+x "$p" && mo_line run info traversable "$p" meaning 'the mail user must reach the mirror: search (x) permission added'
+  fi
+done
 umask 077
 mkdir -p "$ARCHIVES" "$LOGS" 2>/dev/null || { mo_line run fail reason mkdir path "$DIR"; mo_finish 1 reason mkdir; }
 ST=$(date -u +%Y%m%dT%H%M%SZ)
