@@ -5,12 +5,47 @@
 import * as vscode from 'vscode';
 import { MailopsError } from '../../core/errors';
 import { getLog, logError } from '../log';
+import { runArchiveCommand, runBackupCommand } from './backup/run';
 import { addHost } from './host/add';
+import { connectHost } from './host/connect';
+import { disconnectHost } from './host/disconnect';
+import { filterHost } from './host/filter';
+import { forgetSecrets } from './host/forgetSecrets';
+import { probeHost } from './host/probe';
 import { refreshHosts } from './host/refresh';
 import { showLog } from './log/show';
+import { openMessage } from './message/open';
+import { runRestoreCommand } from './restore/run';
+import { openTreeLog } from './tree/openLog';
+import { previewRestore } from './tree/previewRestore';
+import { refreshNode } from './tree/refreshNode';
+import { showMore } from './tree/showMore';
 import type { CommandDefinition, Services } from './types';
+import { runUndeleteCommand } from './undelete/run';
+import { runUnexpungeCommand } from './unexpunge/run';
+import { runVerifyCommand } from './verify/run';
 
-export const commands: readonly CommandDefinition[] = [addHost, refreshHosts, showLog];
+export const commands: readonly CommandDefinition[] = [
+  addHost,
+  refreshHosts,
+  showLog,
+  connectHost,
+  disconnectHost,
+  filterHost,
+  forgetSecrets,
+  probeHost,
+  refreshNode,
+  showMore,
+  openTreeLog,
+  previewRestore,
+  openMessage,
+  runBackupCommand,
+  runArchiveCommand,
+  runVerifyCommand,
+  runUnexpungeCommand,
+  runUndeleteCommand,
+  runRestoreCommand,
+];
 
 export function registerCommands(services: Services): vscode.Disposable[] {
   return commands.map((c) =>

@@ -1,10 +1,15 @@
 /** What every command gets: the long-lived services of the extension. */
 import type * as vscode from 'vscode';
+import type { Connections } from '../hosts/connections';
+import type { MailopsTasks } from '../tasks/provider';
 import type { HostsProvider } from '../tree/hostsProvider';
 
 export interface Services {
   readonly context: vscode.ExtensionContext;
   readonly hostsProvider: HostsProvider;
+  /** One pooled transport per host, with the editor's prompter (absent only in old callers' tests). */
+  readonly connections?: Connections;
+  readonly tasks?: MailopsTasks;
 }
 
 /** One command per file under commands/<area>/<verb>.ts, listed in commands/index.ts. */

@@ -1,7 +1,7 @@
 /**
  * The base of every item in Mailops trees. One class per kind of item, one file per class
- * (tree/hosts/hostNode.ts, later tree/accounts/…, tree/folders/…): a node knows how it looks and what is
- * under it; providers only hold the roots and fire change events.
+ * (tree/hosts/hostNode.ts, tree/accounts/accountNode.ts, tree/folders/folderNode.ts …): a node knows how it
+ * looks and what is under it; providers only hold the roots and fire change events.
  */
 import type * as vscode from 'vscode';
 
@@ -16,6 +16,9 @@ export abstract class MailopsNode {
   getChildren(): vscode.ProviderResult<MailopsNode[]> {
     return [];
   }
+
+  /** Forget cached children (the provider calls this before redrawing the node). */
+  invalidate(): void {}
 
   /** The contextValue that `view/item/context` menus match with `viewItem == …` or `=~ /^mailops\.host\b/`. */
   protected contextValue(...state: string[]): string {

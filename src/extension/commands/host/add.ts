@@ -6,6 +6,7 @@
  */
 import * as vscode from 'vscode';
 import type { ServerKind } from '../../../core/hosts/model';
+import { listSshConfigHosts } from '../../../core/hosts/sshConfig';
 import { addHostToUserSettings, readHostsSetting, HOSTS_SETTING, type HostEntry } from '../../hosts/settings';
 import { describeTarget, parseSshTarget } from '../../hosts/target';
 import { getLog } from '../../log';
@@ -38,17 +39,29 @@ export const addHost: CommandDefinition = {
     });
     if (name === undefined) return undefined;
 
-    const transport = await vscode.window.showQuickPick<Choice<'ssh' | 'local'>>(
+    // Hosts of ~/.ssh/config are offered beside "SSH" and "Local": picking one skips the target step
+    // (user, port, keys and jump hosts then come from ~/.ssh/config).
+    let sshAliases: string[] = [];
+    try {
+      sshAliases = listSshConfigHosts();
+    } catch (error) {
+      getLog().warn(`Add host: could not read ~/.ssh/config: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const transport = await vscode.window.showQuickPick<Choice<'ssh' | 'local' | { alias: string }>>(
       [
         { label: '$(remote) SSH', description: vscode.l10n.t('run commands on the mail host over SSH'), value: 'ssh' },
         { label: '$(terminal) Local', description: vscode.l10n.t('the mail server runs on this machine'), value: 'local' },
+        ...(sshAliases.length ? [{ label: vscode.l10n.t('Hosts of ~/.ssh/config'), kind: vscode.QuickPickItemKind.Separator, value: 'ssh' as const }] : []),
+        ...sshAliases.map((alias) => ({ label: `$(remote) ${alias}`, description: vscode.l10n.t('SSH, as configured in ~/.ssh/config'), value: { alias } })),
       ],
       { title: title(2), placeHolder: vscode.l10n.t('How does Mailops reach {0}?', name.trim()), ignoreFocusOut: true },
     );
     if (!transport) return undefined;
 
-    const entry: HostEntry = { name: name.trim(), transport: transport.value };
-    if (transport.value === 'ssh') {
+    const entry: HostEntry = { name: name.trim(), transport: typeof transport.value === 'object' ? 'ssh' : transport.value };
+    if (typeof transport.value === 'object') {
+      entry.ssh = { host: transport.value.alias };
+    } else if (transport.value === 'ssh') {
       const target = await vscode.window.showInputBox({
         title: title(3),
         prompt: vscode.l10n.t('SSH target as user@host:port (user and port are optional; ~/.ssh/config is read too)'),

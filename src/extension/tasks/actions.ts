@@ -1,0 +1,199 @@
+/**
+ * What each mailops task action does, over the engines in src/core: the output streamed to the task terminal,
+ * and the exit code with a one-line meaning.
+ *   backup / archive  Dovecot: runBackup (mirror, or mirror + tar full/diff/incr), its run lines streamed
+ *   verify            Dovecot: verifyAccount (live vs mirror or an archive point)
+ *   restore           Dovecot: planRestore + applyRestore (mirror / expunged / archive:ID); Cyrus: unexpunge
+ *   unexpunge         Cyrus: unexpunge -u/-a (flagged $Restored)
+ *   undelete          Cyrus: IMAP RENAME of a DELETED.* folder as the admin
+ */
+import * as vscode from 'vscode';
+import { planUndelete, undelete } from '../../core/cyrus/deleted';
+import { unexpunge, type UnexpungePlan } from '../../core/cyrus/expunged';
+import { adminEndpoint } from '../../core/cyrus/imapAdmin';
+import { BACKUP_KINDS, describePlan, runBackup, type BackupKind, type BackupResult } from '../../core/dovecot/backup';
+import { applyRestore, planRestore } from '../../core/dovecot/restore';
+import { parseSetRef } from '../../core/dovecot/sets';
+import type { RestorePlan } from '../../core/dovecot/types';
+import { verifyAccount } from '../../core/dovecot/verify';
+import { UsageError } from '../../core/errors';
+import type { HostContext } from '../../core/hosts/context';
+import type { Connections } from '../hosts/connections';
+import { DIM, RESET, colourStepLine, colourToolLine } from './ansi';
+import type { MailopsTaskDefinition } from './definition';
+import type { ActionOutcome, ActionRunner, TaskOutput } from './terminal';
+
+function need<T>(v: T | undefined, what: string): T {
+  if (v === undefined) throw new UsageError(`the task needs ${what}`);
+  return v;
+}
+
+/** "doveadm backup exited 2: in sync after 1 retry", "exit 75: …; the old state was kept". */
+export function backupSummary(r: BackupResult): string {
+  if (r.skipped) return vscode.l10n.t('exit 3: skipped: another run for {0} holds the lock', r.account);
+  const parts: string[] = [];
+  if (r.doveadmExit !== null) {
+    const sync = r.inSync
+      ? r.retries
+        ? vscode.l10n.t('in sync after {0} {1}', r.retries, r.retries === 1 ? vscode.l10n.t('retry') : vscode.l10n.t('retries'))
+        : vscode.l10n.t('in sync')
+      : r.inSync === false
+        ? vscode.l10n.t('NOT fully in sync after {0} retries', r.retries)
+        : (r.meaning ?? vscode.l10n.t('not synced'));
+    parts.push(vscode.l10n.t('doveadm backup exited {0}: {1}', r.doveadmExit, sync));
+    if (!r.inSync && r.meaning && r.meaning !== sync) parts.push(r.meaning);
+    parts.push(r.stateReplaced ? vscode.l10n.t('state replaced') : vscode.l10n.t('the old state was kept'));
+  }
+  if (r.archive) parts.push(vscode.l10n.t('archive {0} {1}', r.archive.id, r.archive.verified ? vscode.l10n.t('verified') : vscode.l10n.t('NOT verified')));
+  if (r.action) parts.push(vscode.l10n.t('next: {0}', r.action));
+  const head = r.exitCode === 0 ? vscode.l10n.t('OK') : r.exitCode === 2 ? vscode.l10n.t('done with warnings') : vscode.l10n.t('FAILED');
+  return `${head} (exit ${r.exitCode}): ${parts.join('; ') || (r.meaning ?? '')}`;
+}
+
+async function backup(ctx: HostContext, d: MailopsTaskDefinition, out: TaskOutput, signal: AbortSignal): Promise<ActionOutcome> {
+  if (ctx.config.server !== 'dovecot') {
+    throw new UsageError(`${ctx.config.name}: Mailops backs up Dovecot accounts with doveadm backup; this host is "${ctx.config.server}"`, {
+      hint: 'for Cyrus, file backups are run with the CLI (mailops backup) until the editor offers them',
+    });
+  }
+  const account = need(d.account, 'an account');
+  const kind = (d.kind ?? (d.action === 'archive' ? 'full' : 'mirror')) as BackupKind;
+  if (!BACKUP_KINDS.includes(kind)) throw new UsageError(`unknown backup kind "${kind}"`, { hint: 'use mirror, full, diff or incr' });
+  if (d.action === 'archive' && kind === 'mirror') throw new UsageError('an archive task needs kind full, diff or incr');
+  if (d.dryRun) {
+    describePlan(ctx.config, account, { kind }).forEach((s, i) => out.line(`${i + 1}. ${s}`));
+    return { code: 0, summary: vscode.l10n.t('dry run: nothing was changed') };
+  }
+  const r = await runBackup(
+    ctx,
+    account,
+    { kind },
+    {
+      signal,
+      onLine: (line, events) => {
+        const output = events.find((e) => e.type === 'output');
+        const severity = output?.type === 'output' ? output.classified?.severity : undefined;
+        const step = events.find((e) => e.type === 'step-start');
+        if (step?.type === 'step-start') out.progress(step.step);
+        out.line(line.startsWith('MAILOPS ') ? colourStepLine(line) : colourToolLine(line, severity));
+        for (const e of events) {
+          if (e.type === 'warning') {
+            const sev = e.classified?.severity === 'error' ? 'error' : 'warning';
+            out.problem(sev, e.classified ? `${e.classified.meaning}: ${e.message}` : e.message, e.classified?.kind);
+          }
+          if (e.type === 'step-end' && e.status === 'fail') out.problem('error', `${e.step} failed${e.fields.meaning ? `: ${e.fields.meaning}` : ''}`, e.step);
+        }
+      },
+    },
+  );
+  return { code: r.exitCode, summary: backupSummary(r) };
+}
+
+async function verify(ctx: HostContext, d: MailopsTaskDefinition, out: TaskOutput, signal: AbortSignal): Promise<ActionOutcome> {
+  const account = need(d.account, 'an account');
+  const set = parseSetRef(d.source, { kind: 'mirror' });
+  if (set.kind === 'live' || set.kind === 'expunged') throw new UsageError('verify compares the live mail with a backup: source mirror or archive:ID');
+  out.progress(vscode.l10n.t('comparing'));
+  const r = await verifyAccount(ctx, account, { set, signal });
+  out.line(`verify ${r.account}: live vs ${r.setLabel}${r.backupTime ? ` (backup of ${r.backupTime})` : ''}`);
+  for (const m of r.mailboxes) {
+    out.line(`  ${m.mailbox}: live ${m.live}, backup ${m.backup}, missing ${m.missing} (${m.missingOlder} older, ${m.missingNewer} newer), extra ${m.extra}${m.moved ? `, moved ${m.moved}` : ''}`);
+    if (m.missingOlder > 0) out.problem('error', `${m.mailbox}: the backup lacks ${m.missingOlder} message(s) older than the backup run`, 'verify-missing');
+  }
+  for (const s of r.skipped) out.line(`${DIM}  (skipped ${s.mailbox}: ${s.reason})${RESET}`);
+  const t = r.totals;
+  return {
+    code: r.ok ? 0 : 1,
+    summary: r.ok
+      ? vscode.l10n.t('OK (exit 0): the backup has all mail older than the backup run ({0} live, {1} in the backup, {2} newer)', t.live, t.backup, t.missingNewer)
+      : vscode.l10n.t('FAILED (exit 1): the backup lacks {0} message(s) older than the backup run', t.missingOlder),
+  };
+}
+
+function printRestorePlan(plan: RestorePlan, out: TaskOutput): void {
+  out.line(`restore ${plan.account} from ${plan.sourceLabel} into ${plan.target.mode === 'original' ? 'the original folders' : plan.target.folder}`);
+  for (const m of plan.toRestore) out.line(`  + ${m.folder} → ${m.destination}  ${m.subject}  (${m.from})`);
+  for (const m of plan.alreadyPresent) out.line(`${DIM}  = ${m.folder}: already live (${m.presentBy ?? 'guid'})  ${m.subject}${RESET}`);
+  for (const f of plan.missingMailboxes) out.problem('warning', `the source has no folder ${f}`, 'restore-missing-folder');
+}
+
+async function restore(ctx: HostContext, d: MailopsTaskDefinition, out: TaskOutput, signal: AbortSignal): Promise<ActionOutcome> {
+  if (ctx.config.server === 'cyrus') return unexpungeAction(ctx, { ...d, action: 'unexpunge' }, out, signal);
+  const account = need(d.account, 'an account');
+  const source = parseSetRef(d.source, { kind: 'expunged' });
+  out.progress(vscode.l10n.t('planning'));
+  const plan = await planRestore(ctx, account, {
+    source,
+    selection: d.mailbox ? { mailboxes: [d.mailbox] } : {},
+    target: d.to ? { mode: 'new-folder', folder: d.to } : { mode: 'original' },
+    signal,
+  });
+  printRestorePlan(plan, out);
+  if (d.dryRun) return { code: 0, summary: vscode.l10n.t('dry run: {0} message(s) would be restored, {1} already live; nothing was changed', plan.totals.toRestore, plan.totals.alreadyPresent) };
+  out.progress(vscode.l10n.t('restoring'));
+  const r = await applyRestore(ctx, plan, { signal, onProgress: (m) => out.line(`${DIM}${m}${RESET}`) });
+  for (const n of r.notConfirmed) out.problem('error', `${n.folder}: message ${n.guid} was not found live after the restore`, 'restore-not-confirmed');
+  return {
+    code: r.notConfirmed.length ? 1 : 0,
+    summary: r.notConfirmed.length
+      ? vscode.l10n.t('FAILED (exit 1): {0} restored message(s) could not be confirmed live', r.notConfirmed.length)
+      : vscode.l10n.t('OK (exit 0): {0} message(s) restored (operation {1}, undo with mailops restore --undo)', r.restored.length, r.opId ?? '-'),
+  };
+}
+
+function printUnexpunge(p: UnexpungePlan, out: TaskOutput): void {
+  for (const r of p.selected) out.line(`  UID ${r.uid}  ${r.expunged ?? '?'}  from ${r.from ?? '?'}  ${JSON.stringify(r.subject ?? '')}`);
+}
+
+async function unexpungeAction(ctx: HostContext, d: MailopsTaskDefinition, out: TaskOutput, signal: AbortSignal): Promise<ActionOutcome> {
+  const account = need(d.account, 'an account');
+  const folder = need(d.mailbox, 'a folder');
+  const req = { account, folder, ...(d.all ? { all: true } : { uids: need(d.uids, 'UIDs or all') }) };
+  out.progress(vscode.l10n.t('listing'));
+  const plan = await unexpunge(ctx, { ...req, dryRun: true }, signal);
+  out.line(`${plan.folder}: ${plan.selected.length} expunged message(s) selected`);
+  printUnexpunge(plan, out);
+  if (plan.selected.length === 0) return { code: 1, summary: vscode.l10n.t('exit 1: nothing to restore in {0}', plan.folder) };
+  if (d.dryRun) return { code: 0, summary: vscode.l10n.t('dry run: {0} message(s) would be restored into {1}; nothing was changed', plan.selected.length, plan.folder) };
+  out.progress(vscode.l10n.t('unexpunging'));
+  const done = await unexpunge(ctx, req, signal);
+  const map = done.result?.restored.map((x) => `${x.oldUid} => ${x.newUid}`).join(', ') ?? '';
+  out.line(`restored ${done.result?.count ?? '?'} message(s) (old UID => new UID: ${map})`);
+  return { code: 0, summary: vscode.l10n.t('OK (exit 0): unexpunge restored {0} message(s) into {1}, flagged $Restored', done.result?.count ?? 0, done.folder) };
+}
+
+async function undeleteAction(ctx: HostContext, d: MailopsTaskDefinition, out: TaskOutput, signal: AbortSignal, connections: Connections): Promise<ActionOutcome> {
+  const account = need(d.account, 'an account');
+  const name = need(d.name, 'the deleted folder');
+  const req = { account, name, ...(d.to ? { to: d.to } : {}) };
+  const plan = await planUndelete(ctx, { ...req, dryRun: true }, signal);
+  out.line(`undelete ${JSON.stringify(plan.from.originalFolder)} (deleted ${plan.from.deletedAt}, ${plan.from.messages ?? '?'} msgs) -> ${JSON.stringify(plan.targetFolder)}`);
+  out.line(`${DIM}  IMAP RENAME ${plan.from.toolName} ${plan.targetName} as ${plan.endpoint.user} at ${plan.endpoint.host}:${plan.endpoint.port} on the host${RESET}`);
+  if (d.dryRun) return { code: 0, summary: vscode.l10n.t('dry run: nothing was changed') };
+  const ep = adminEndpoint(ctx);
+  const password = await connections.prompter.askSecret({ host: ctx.config.name, user: ep.user, kind: 'password', prompt: vscode.l10n.t('Cyrus admin password for {0} on {1}', ep.user, ctx.config.name), echo: false });
+  if (password === undefined) return { code: 1, summary: vscode.l10n.t('exit 1: no admin password given; nothing was changed') };
+  out.progress(vscode.l10n.t('renaming'));
+  const r = await undelete(ctx, req, password, signal);
+  return { code: 0, summary: vscode.l10n.t('OK (exit 0): {0} is back as {1}', r.from.originalFolder, r.targetFolder) };
+}
+
+/** The runner the pseudoterminal calls, bound to the extension's connections. */
+export function actionRunner(connections: Connections): ActionRunner {
+  return async (d, out, signal) => {
+    const ctx = connections.get(d.host);
+    switch (d.action) {
+      case 'backup':
+      case 'archive':
+        return backup(ctx, d, out, signal);
+      case 'verify':
+        return verify(ctx, d, out, signal);
+      case 'restore':
+        return restore(ctx, d, out, signal);
+      case 'unexpunge':
+        return unexpungeAction(ctx, d, out, signal);
+      case 'undelete':
+        return undeleteAction(ctx, d, out, signal, connections);
+    }
+  };
+}
