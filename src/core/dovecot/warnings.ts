@@ -96,10 +96,11 @@ export function classifyDsyncLine(line: string): DsyncWarning | null {
   if ((r = /^(.*?)\((.*?)\) failed: Permission denied(.*)$/.exec(msg)) || / failed: Permission denied/.test(msg)) {
     const path = r?.[2] ?? '';
     const owner = /dir owned by (\S+) mode=(\d+)/.exec(msg);
+    const noX = /missing \+x perm: (.*?), dir owned by/.exec(msg)?.[1];
     return mk('permission-denied', 'error',
-      `doveadm cannot write the destination${path ? ` (${path})` : ''}${owner ? `: directory owned by ${owner[1]} mode ${owner[2]}` : ''} (exit 75).`,
+      `doveadm cannot write the destination${path ? ` (${path})` : ''}${noX ? `: the mail user cannot enter ${noX}` : ''}${owner ? `${noX ? ',' : ':'} directory owned by ${owner[1]} mode ${owner[2]}` : ''} (exit 75).`,
       'give the mail user write access to the backup destination (Mailops creates it owned by the account\'s uid/gid); the saved state was kept.',
-      { ...(path ? { path } : {}), ...(owner ? { owner: owner[1]!, mode: owner[2]! } : {}) }, p);
+      { ...(path ? { path } : {}), ...(noX ? { missingSearchPermission: noX } : {}), ...(owner ? { owner: owner[1]!, mode: owner[2]! } : {}) }, p);
   }
   if (p.level === 'Warning') return mk('warning', 'warning', msg, 'read the message; run again if it mentions a desync', {}, p);
   if (p.level === 'Info' || p.level === 'Debug') return mk('warning', 'info', msg, '', {}, p);

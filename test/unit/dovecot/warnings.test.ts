@@ -74,6 +74,7 @@ describe('classifyDsyncLine on texts captured from Dovecot 2.3.19 here', () => {
     assert.equal(ws[0]?.kind, 'permission-denied');
     assert.equal(ws[0]?.fields.owner, '0:0');
     assert.equal(ws[0]?.fields.mode, '0500');
+    assert.equal(ws[0]?.fields.missingSearchPermission, '/tmp/mo-bk-dove/bk75/m');
     assert.equal(explainBackupExit(75, ws.filter((w) => w !== null)).outcome, 'not-writable');
   });
   test('exit 75, index log rotated past the saved modseq (2.3.19 exits 75, not 2)', () => {
