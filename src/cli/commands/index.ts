@@ -8,6 +8,8 @@ import { scheduleCommand } from './schedule';
 import { accountsCommand } from './accounts';
 import { mailboxesCommand } from './mailboxes';
 import { messagesCommand } from './messages';
+import { verifyCommand } from './verify';
+import { restoreCommand } from './restore';
 import { foldersCommand } from './folders';
 import { expungedCommand } from './expunged';
 import { unexpungeCommand } from './unexpunge';
@@ -23,6 +25,8 @@ export const commands: CliCommand[] = [
   accountsCommand,
   mailboxesCommand,
   messagesCommand,
+  verifyCommand,
+  restoreCommand,
   foldersCommand,
   expungedCommand,
   unexpungeCommand,

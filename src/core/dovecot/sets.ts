@@ -15,8 +15,18 @@ import { dovecotLayout } from '../backup/layout';
 import type { HostContext } from '../hosts/context';
 import { withPrivilege } from '../hosts/model';
 import { shellLine } from '../transport/quote';
+import { extractChainPoint } from './archive';
 import { readDovecotSettings, type DovecotSettings } from './mailboxes';
 import type { BackupSetRef } from './types';
+
+/** Archive ids as the backup side names them: 20261122T042158Z-full|diff|incr. */
+export const ARCHIVE_ID_RE = /^\d{8}T\d{6}Z-(full|diff|incr)$/;
+
+/** The UTC time in an archive id (when the point was made), or null. */
+export function timeFromArchiveId(id: string): string | null {
+  const m = /(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z/.exec(id);
+  return m ? `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.000Z` : null;
+}
 
 /** Parse a set name as typed on the command line: live, mirror, expunged, archive:ID. */
 export function parseSetRef(text: string | undefined, defaultRef: BackupSetRef = { kind: 'live' }): BackupSetRef {
@@ -27,6 +37,7 @@ export function parseSetRef(text: string | undefined, defaultRef: BackupSetRef =
   if (t === 'expunged' || t === 'lazy_expunge') return { kind: 'expunged' };
   const m = /^archive:(.+)$/.exec(t);
   if (m) return { kind: 'archive', archiveId: m[1]! };
+  if (ARCHIVE_ID_RE.test(t)) return { kind: 'archive', archiveId: t };
   throw new UsageError(`unknown backup set "${text}"`, { hint: 'use live, mirror, expunged or archive:ID (mailops backup list shows archive ids)' });
 }
 
@@ -34,10 +45,28 @@ export function setLabel(ref: BackupSetRef): string {
   return ref.kind === 'archive' ? `archive:${ref.archiveId}` : ref.kind;
 }
 
+/** Maildir++ (`.Sub.Folder/` under the root, what `doveadm backup maildir:DIR` writes) or LAYOUT=fs. */
+export type MaildirLayout = 'maildir++' | 'fs';
+
 /** The mail_location that reads a maildir copy without writing index files into it. */
-export function backupLocation(maildir: string): string {
+export function backupLocation(maildir: string, layout: MaildirLayout = 'maildir++'): string {
   if (maildir.includes(':')) throw new UsageError(`a backup folder path may not contain ":" (${maildir})`);
-  return `maildir:${maildir}:INDEX=MEMORY`;
+  return `maildir:${maildir}${layout === 'fs' ? ':LAYOUT=fs' : ''}:INDEX=MEMORY`;
+}
+
+/**
+ * Whether a maildir copy exists and which layout it has: Maildir++ keeps sub-folders as `.Name/`
+ * (with cur/), LAYOUT=fs as `Name/` (with cur/). A copy with INBOX only reads the same either way.
+ */
+export async function detectMaildir(ctx: HostContext, dir: string, signal?: AbortSignal): Promise<MaildirLayout | null> {
+  const script = [
+    '[ -d "$1" ] || { echo missing; exit 0; }',
+    'for d in "$1"/.[!.]*/; do [ -d "$d/cur" ] && { echo maildir++; exit 0; }; done',
+    'for d in "$1"/*/; do case "$d" in */cur/|*/new/|*/tmp/) continue ;; esac; [ -d "$d/cur" ] && { echo fs; exit 0; }; done',
+    'echo maildir++',
+  ].join('\n');
+  const out = (await sh(ctx, script, [dir], 'inspecting a backup folder failed', signal)).trim();
+  return out === 'fs' ? 'fs' : out === 'maildir++' ? 'maildir++' : null;
 }
 
 /** A set ready to read: doveadm overrides for reads, and the location for `doveadm import`. */
@@ -62,7 +91,7 @@ export interface OpenedSet {
 export interface OpenSetOptions {
   signal?: AbortSignal;
   settings?: DovecotSettings;
-  /** Provided by the backup side: extract an archive chain point into destDir, return its maildir. */
+  /** Extract an archive chain point into destDir and return its maildir (default: the backup side's). */
   extractChainPoint?: (ctx: HostContext, account: string, archiveId: string, destDir: string) => Promise<string>;
 }
 
@@ -95,9 +124,12 @@ export async function isDirectory(ctx: HostContext, path: string, signal?: Abort
   return out.trim() === 'yes';
 }
 
-/** Make a private temporary folder on the host that the mail user can read (for extracted archives). */
-export async function makeHostTempDir(ctx: HostContext, prefix: string, signal?: AbortSignal): Promise<string> {
-  const out = await sh(ctx, 'd=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXXXX") && chmod 0711 "$d" && printf %s "$d"', [prefix], 'creating a temporary folder on the host failed', signal);
+/**
+ * Make a temporary folder on the host under `parent` (created if needed) that the mail user can
+ * traverse (0711), for extracted archives.
+ */
+export async function makeHostTempDir(ctx: HostContext, parent: string, prefix: string, signal?: AbortSignal): Promise<string> {
+  const out = await sh(ctx, 'mkdir -p -- "$1" && d=$(mktemp -d "$1/$2.XXXXXXXX") && chmod 0711 "$d" && printf %s "$d"', [parent, prefix], 'creating a temporary folder on the host failed', signal);
   const dir = out.trim();
   if (!/^\/.+\/mailops-[A-Za-z0-9.-]+$/.test(dir)) throw new MailopsError(`unexpected temporary folder name "${dir}"`, { host: ctx.config.name });
   return dir;
@@ -107,6 +139,20 @@ export async function makeHostTempDir(ctx: HostContext, prefix: string, signal?:
 export async function removeHostTempDir(ctx: HostContext, dir: string, signal?: AbortSignal): Promise<void> {
   if (!/^\/.+\/mailops-[A-Za-z0-9.-]+$/.test(dir)) throw new MailopsError(`refusing to remove "${dir}": not a Mailops temporary folder`);
   await sh(ctx, 'rm -rf -- "$1"', [dir], 'removing a temporary folder failed', signal);
+}
+
+/**
+ * Archives leave out tmp/ (a consistent maildir copy skips it), and Dovecot does not see a maildir
+ * folder without tmp/ ("Mailbox doesn't exist", measured with LAYOUT=fs). Add an empty tmp/ next to each
+ * cur/, owned like its folder.
+ */
+export async function addMissingTmpDirs(ctx: HostContext, maildir: string, signal?: AbortSignal): Promise<void> {
+  const script = [
+    'find "$1" -type d -name cur -exec sh -c \'',
+    'for c do d=${c%/cur}; [ -d "$d/tmp" ] || { mkdir -m 0700 -- "$d/tmp" && chown --reference="$d" -- "$d/tmp"; } || exit 1; done',
+    "' mailops-tmpdirs {} +",
+  ].join('');
+  await sh(ctx, script, [maildir], 'preparing the extracted archive for reading failed', signal);
 }
 
 export async function openSet(ctx: HostContext, account: string, ref: BackupSetRef, opts: OpenSetOptions = {}): Promise<OpenedSet> {
@@ -126,7 +172,8 @@ export async function openSet(ctx: HostContext, account: string, ref: BackupSetR
       return { ...base, overrides: {}, location: null, onlyMailbox: settings.lazyExpungeMailbox, path: null, madeAt: null };
     }
     case 'mirror': {
-      if (!(await isDirectory(ctx, layout.mirror, opts.signal))) {
+      const kind = await detectMaildir(ctx, layout.mirror, opts.signal);
+      if (!kind) {
         throw new MailopsError(`no backup mirror of ${account} on the host`, {
           host: ctx.config.name,
           meaning: `the folder ${layout.mirror} does not exist`,
@@ -134,7 +181,7 @@ export async function openSet(ctx: HostContext, account: string, ref: BackupSetR
         });
       }
       const t = await statMtime(ctx, [layout.state, layout.mirror], opts.signal);
-      const location = backupLocation(layout.mirror);
+      const location = backupLocation(layout.mirror, kind);
       return {
         ...base,
         overrides: { mail_location: location },
@@ -145,14 +192,9 @@ export async function openSet(ctx: HostContext, account: string, ref: BackupSetR
       };
     }
     case 'archive': {
-      if (!opts.extractChainPoint) {
-        throw new MailopsError('archive chain points cannot be read yet', {
-          host: ctx.config.name,
-          meaning: 'the archive side of this Mailops build does not provide extraction',
-          hint: 'use --source mirror or --source expunged',
-        });
-      }
-      const dir = await makeHostTempDir(ctx, 'mailops-extract', opts.signal);
+      const extract = opts.extractChainPoint ?? (async (c: HostContext, a: string, id: string, d: string) => (await extractChainPoint(c, a, id, d, opts.signal)).maildir);
+      // On the backups' file system (an archive can be as large as the mailbox), removed on close.
+      const dir = await makeHostTempDir(ctx, layout.dir, 'mailops-extract', opts.signal);
       let closed = false;
       const close = async () => {
         if (closed) return;
@@ -160,9 +202,10 @@ export async function openSet(ctx: HostContext, account: string, ref: BackupSetR
         await removeHostTempDir(ctx, dir);
       };
       try {
-        const maildir = await opts.extractChainPoint(ctx, account, ref.archiveId, dir);
-        const location = backupLocation(maildir);
-        return { ...base, overrides: { mail_location: location }, location, onlyMailbox: null, path: maildir, madeAt: null, close };
+        const maildir = await extract(ctx, account, ref.archiveId, dir);
+        await addMissingTmpDirs(ctx, maildir, opts.signal);
+        const location = backupLocation(maildir, (await detectMaildir(ctx, maildir, opts.signal)) ?? 'maildir++');
+        return { ...base, overrides: { mail_location: location }, location, onlyMailbox: null, path: maildir, madeAt: timeFromArchiveId(ref.archiveId), close };
       } catch (e) {
         await close().catch(() => undefined);
         throw e;

@@ -337,7 +337,7 @@ function describe(b: number): string {
  * Yield the elements of the JSON array a byte stream carries, one at a time. Throws JsonStreamError
  * on malformed or truncated input (after yielding every element completed before the fault).
  */
-export async function* parseJsonArrayStream(source: AsyncIterable<Uint8Array | string>, options: JsonArrayStreamOptions = {}): AsyncGenerator<unknown> {
+export async function* parseJsonArrayStream(source: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>, options: JsonArrayStreamOptions = {}): AsyncGenerator<unknown> {
   const parser = new JsonArrayParser(options);
   for await (const chunk of source) {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
