@@ -783,12 +783,13 @@ export class SshTransport implements Transport {
       p.cancel('transport closed');
       await p.exit.catch(() => undefined);
     });
-    await Promise.race([Promise.all(stops), new Promise((r) => setTimeout(r, this.killGraceMs + 2000))]);
+    // Bounded waits whose timers never keep the process alive once everything closed.
+    await Promise.race([Promise.all(stops), new Promise((r) => setTimeout(r, this.killGraceMs + 2000).unref())]);
     if (c) {
       await new Promise<void>((res) => {
         c.once('close', () => res());
         c.end();
-        setTimeout(res, 2000);
+        setTimeout(res, 2000).unref();
       });
     }
     for (const j of this.jumpClients.splice(0)) j.end();
