@@ -15,6 +15,10 @@ export interface DovecotProbe {
   maildirlock: string | null;
   /** doveadm -c PATH, or null for the default config */
   config: string | null;
+  /** Where the config path came from: the host settings, the running master's command line, or the default. */
+  configFrom: 'settings' | 'process' | 'default';
+  /** Configs of the running dovecot masters (-c); with several and none configured, none is guessed. */
+  instances: string[];
   /** The master's auth-userdb socket exists: doveadm mail commands can work. */
   running: boolean;
   mailLocation: string | null;
@@ -31,6 +35,9 @@ export interface CyrusProbe {
   /** /usr/sbin/cyrus style wrapper, when present. */
   wrapper: string | null;
   config: string;
+  configFrom: 'settings' | 'process' | 'default';
+  /** Configs of the running Cyrus masters (-C). */
+  instances: string[];
   configDirectory: string | null;
   partitions: Record<string, string>;
   expungeMode: string | null;
@@ -54,8 +61,32 @@ export interface ProbeReport {
 /** The script. $1 = Dovecot config or '', $2 = Cyrus imapd.conf or ''. Prints key=value lines only. */
 export const PROBE_SCRIPT = String.raw`
 set -u
+exec 4>&1
 dc=$1; cc=$2
 emit() { printf '%s=%s\n' "$1" "$2"; }
+# The values after FLAG in the command lines of the running processes whose program is named NAME, one per
+# line. One awk over every /proc/PID/cmdline (NUL-separated arguments): no fork per process.
+proc_flags() {
+  awk -v name="$1" -v flag="$2" 'BEGIN { RS = "\0" }
+    FNR == 1 { n = split($0, parts, "/"); ok = (parts[n] == name); prev = "" }
+    ok && prev == flag { print; ok = 0 }
+    { prev = $0 }' /proc/[0-9]*/cmdline 2>/dev/null | sort -u
+}
+# Whether a process named NAME runs without FLAG on its command line (it then uses its default config).
+proc_without() {
+  awk -v name="$1" -v flag="$2" 'BEGIN { RS = "\0"; found = 0 }
+    FNR == 1 { if (ok && !seen) found = 1; n = split($0, parts, "/"); ok = (parts[n] == name); seen = 0 }
+    $0 == flag { seen = 1 }
+    END { if (ok && !seen) found = 1; exit found ? 0 : 1 }' /proc/[0-9]*/cmdline 2>/dev/null
+}
+# Emit each running instance; print the config when exactly one runs.
+pick_instance() { # KEY NAME FLAG
+  found=$(proc_flags "$2" "$3")
+  [ -n "$found" ] || return 1
+  printf '%s\n' "$found" | while IFS= read -r c; do emit "$1.instance" "$c"; done >&3
+  [ "$(printf '%s\n' "$found" | wc -l)" -eq 1 ] || return 1
+  printf '%s' "$found"
+}
 first_exec() { for p in "$@"; do if [ -x "$p" ]; then printf '%s' "$p"; return 0; fi; done; return 1; }
 emit hostname "$(uname -n 2>/dev/null)"
 emit kernel "$(uname -sr 2>/dev/null)"
@@ -68,6 +99,8 @@ if [ -n "$d" ]; then
   dbin=$(command -v dovecot 2>/dev/null || first_exec /usr/sbin/dovecot /usr/local/sbin/dovecot || true)
   [ -n "$dbin" ] && emit dovecot.version "$("$dbin" --version 2>/dev/null | head -n 1)"
   emit dovecot.maildirlock "$(first_exec /usr/lib/dovecot/maildirlock /usr/libexec/dovecot/maildirlock /usr/local/libexec/dovecot/maildirlock || true)"
+  if [ -z "$dc" ] && dc=$(pick_instance dovecot dovecot -c 3>&4); then emit dovecot.config_from process; fi
+  emit dovecot.config "$dc"
   if [ -n "$dconf" ]; then
     if [ -n "$dc" ]; then set -- -c "$dc"; else set --; fi
     emit dovecot.mail_location "$("$dconf" "$@" -h mail_location 2>/dev/null)"
@@ -75,6 +108,7 @@ if [ -n "$d" ]; then
     emit dovecot.lazy_expunge "$("$dconf" "$@" -h plugin/lazy_expunge 2>/dev/null)"
     emit dovecot.separator "$("$dconf" "$@" -h namespace/inbox/separator 2>/dev/null)"
     base=$("$dconf" "$@" -h base_dir 2>/dev/null)
+    # The dovecot master runs for this config when its auth-userdb socket exists.
     if [ -n "$base" ] && [ -S "$base/auth-userdb" ]; then emit dovecot.running yes; else emit dovecot.running no; fi
   fi
 fi
@@ -82,7 +116,9 @@ tools=$(for t in /usr/lib/cyrus/bin /usr/lib/cyrus-imapd /usr/libexec/cyrus-imap
 if [ -n "$tools" ]; then
   emit cyrus.tools "$tools"
   emit cyrus.wrapper "$(command -v cyrus 2>/dev/null || true)"
-  [ -n "$cc" ] || cc=/etc/imapd.conf
+  if [ -z "$cc" ]; then
+    if cc=$(pick_instance cyrus master -C 3>&4); then emit cyrus.config_from process; else cc=/etc/imapd.conf; fi
+  fi
   emit cyrus.config "$cc"
   if [ -x "$tools/cyr_info" ] && [ -r "$cc" ]; then
     emit cyrus.version "$("$tools/cyr_info" -C "$cc" version 2>/dev/null | head -n 1)"
@@ -92,16 +128,22 @@ if [ -n "$tools" ]; then
       esac
     done
   fi
-  if pgrep -x master >/dev/null 2>&1 || pgrep -f cyrus-master >/dev/null 2>&1; then emit cyrus.running yes; else emit cyrus.running no; fi
+  if proc_flags master -C | grep -qxF -- "$cc" || { [ "$cc" = /etc/imapd.conf ] && proc_without master -C; }; then emit cyrus.running yes; else emit cyrus.running no; fi
 fi
 emit end ok
 `;
 
 /** Parse the script's output into a report (pure; tested on captured output). */
-export function parseProbeOutput(text: string, host: string, transport: 'ssh' | 'local', dovecotConfig: string | null): ProbeReport {
+export function parseProbeOutput(text: string, host: string, transport: 'ssh' | 'local', given: { dovecot?: string; cyrus?: string } = {}): ProbeReport {
   const kv = new Map<string, string>();
   const cyrusConf = new Map<string, string>();
+  const instances: Record<'dovecot' | 'cyrus', string[]> = { dovecot: [], cyrus: [] };
   for (const line of text.split('\n')) {
+    const inst = /^(dovecot|cyrus)\.instance=(.+)$/.exec(line);
+    if (inst) {
+      instances[inst[1] as 'dovecot' | 'cyrus'].push(inst[2]!);
+      continue;
+    }
     if (line.startsWith('cyrus.conf.')) {
       const rest = line.slice('cyrus.conf.'.length);
       const i = rest.indexOf(':');
@@ -125,7 +167,9 @@ export function parseProbeOutput(text: string, host: string, transport: 'ssh' | 
       doveadm,
       doveconf: get('dovecot.doveconf'),
       maildirlock: get('dovecot.maildirlock'),
-      config: dovecotConfig,
+      config: get('dovecot.config'),
+      configFrom: given.dovecot ? 'settings' : get('dovecot.config_from') === 'process' ? 'process' : 'default',
+      instances: instances.dovecot,
       running: get('dovecot.running') === 'yes',
       mailLocation: get('dovecot.mail_location'),
       mailPlugins: plugins,
@@ -145,6 +189,8 @@ export function parseProbeOutput(text: string, host: string, transport: 'ssh' | 
       toolsDir: tools,
       wrapper: get('cyrus.wrapper'),
       config: get('cyrus.config') ?? '/etc/imapd.conf',
+      configFrom: given.cyrus ? 'settings' : get('cyrus.config_from') === 'process' ? 'process' : 'default',
+      instances: instances.cyrus,
       configDirectory: nonEmpty(cyrusConf.get('configdirectory')),
       partitions,
       expungeMode: nonEmpty(cyrusConf.get('expunge_mode')),
@@ -176,5 +222,5 @@ export async function probe(ctx: HostContext, signal?: AbortSignal): Promise<Pro
       hint: 'check that the SSH user can run a POSIX shell on the host and, with privilege sudo, that sudo -n works for it',
     });
   }
-  return parseProbeOutput(r.stdout, ctx.config.name, ctx.transport.kind, dc || null);
+  return parseProbeOutput(r.stdout, ctx.config.name, ctx.transport.kind, { dovecot: dc || undefined, cyrus: cc || undefined });
 }

@@ -8,7 +8,10 @@ export function renderProbe(r: ProbeReport): string {
     const d = r.dovecot;
     lines.push('', `Dovecot ${d.version ?? '(version unknown)'}${d.running ? '' : '  [master not running: doveadm mail commands will fail]'}`);
     lines.push(`  doveadm        ${d.doveadm}`);
-    if (d.config) lines.push(`  config         ${d.config}`);
+    lines.push(`  config         ${d.config ?? '(default)'}${d.configFrom === 'process' ? ' (from the running master)' : ''}`);
+    if (d.configFrom === 'default' && d.instances.length > 1) {
+      lines.push(`  note           ${d.instances.length} Dovecot masters run with other configs: ${d.instances.join(', ')}; choose one with --dovecot-config (or dovecot.config)`);
+    }
     lines.push(`  mail_location  ${d.mailLocation ?? '(unset)'}`);
     lines.push(`  mail_plugins   ${d.mailPlugins.join(' ') || '(none)'}`);
     lines.push(`  lazy_expunge   ${d.lazyExpunge.enabled ? `on, mailbox ${d.lazyExpunge.mailbox}` : 'off'}`);
@@ -18,7 +21,10 @@ export function renderProbe(r: ProbeReport): string {
     const c = r.cyrus;
     lines.push('', `Cyrus ${c.version ?? '(version unknown)'}${c.running ? '' : '  [master not running]'}`);
     lines.push(`  tools          ${c.toolsDir}${c.wrapper ? ` (wrapper ${c.wrapper})` : ''}`);
-    lines.push(`  config         ${c.config}`);
+    lines.push(`  config         ${c.config}${c.configFrom === 'process' ? ' (from the running master)' : c.configFrom === 'default' ? ' (default)' : ''}`);
+    if (c.configFrom === 'default' && c.instances.length > 1) {
+      lines.push(`  note           ${c.instances.length} Cyrus masters run with other configs: ${c.instances.join(', ')}; choose one with --cyrus-config (or cyrus.config)`);
+    }
     lines.push(`  configdirectory ${c.configDirectory ?? '(unknown)'}`);
     for (const [name, path] of Object.entries(c.partitions)) lines.push(`  partition      ${name} = ${path}`);
     lines.push(`  expunge_mode   ${c.expungeMode ?? '(unknown)'}`);
