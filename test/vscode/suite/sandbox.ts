@@ -1,0 +1,68 @@
+/**
+ * The sandbox mail host for the suites: its status (MAILOPS_SANDBOX_STATUS, written by scripts/test-vscode
+ * from `scripts/sandbox status --json`) and its hosts applied to the workspace setting for a suite.
+ */
+import { readFileSync } from 'node:fs';
+import * as vscode from 'vscode';
+import type { MailopsTestApi } from '../../../src/extension/api';
+import type { MailopsNode } from '../../../src/extension/tree/node';
+import { label } from './helpers';
+
+export interface SandboxStatusLite {
+  up: boolean;
+  hostsFile: string;
+  dovecot: { lazyExpunge: string; accounts: Array<{ name: string; mailboxes: Record<string, number>; total: number }> };
+  cyrus: { separator: string; users: Array<{ name: string; password: string; mailboxes: Record<string, number> }> };
+}
+
+export function sandboxStatus(): SandboxStatusLite | undefined {
+  const file = process.env.MAILOPS_SANDBOX_STATUS;
+  if (!file) return undefined;
+  try {
+    const s = JSON.parse(readFileSync(file, 'utf8')) as SandboxStatusLite;
+    return s.up ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function sandboxHosts(s: SandboxStatusLite): unknown[] {
+  const raw = JSON.parse(readFileSync(s.hostsFile, 'utf8')) as { hosts?: unknown[] } | unknown[];
+  return Array.isArray(raw) ? raw : (raw.hosts ?? []);
+}
+
+/** Put the sandbox hosts into the workspace setting (unless the workspace was opened with them). */
+export async function useSandboxHosts(s: SandboxStatusLite): Promise<() => Promise<void>> {
+  const config = vscode.workspace.getConfiguration('mailops');
+  const previous = config.inspect<unknown>('hosts')?.workspaceValue;
+  const current = Array.isArray(previous) ? (previous as Array<{ name?: string }>) : [];
+  if (current.some((h) => h.name === 'sandbox-dovecot')) return async () => undefined;
+  await config.update('hosts', sandboxHosts(s), vscode.ConfigurationTarget.Workspace);
+  return async () => {
+    await vscode.workspace.getConfiguration('mailops').update('hosts', previous, vscode.ConfigurationTarget.Workspace);
+  };
+}
+
+export interface Row {
+  node: MailopsNode;
+  item: vscode.TreeItem;
+  label: string;
+}
+
+/** The children of a node (or the roots) with their tree items. */
+export async function children(api: MailopsTestApi, node?: MailopsNode): Promise<Row[]> {
+  const nodes = (await api.hostsProvider.getChildren(node)) ?? [];
+  return Promise.all(
+    nodes.map(async (n) => {
+      const item = await api.hostsProvider.getTreeItem(n);
+      return { node: n, item, label: label(item) };
+    }),
+  );
+}
+
+export async function child(api: MailopsTestApi, node: MailopsNode | undefined, name: string): Promise<Row> {
+  const rows = await children(api, node);
+  const row = rows.find((r) => r.label === name);
+  if (!row) throw new Error(`no item "${name}" under ${node ? node.kind : 'the roots'}; have: ${rows.map((r) => `${r.label} [${String(r.item.contextValue)}] ${String(r.item.description ?? '')}`).join(' | ')}`);
+  return row;
+}
