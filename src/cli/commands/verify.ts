@@ -30,6 +30,7 @@ export const verifyCommand: CliCommand = {
   help: 'Exit codes: 1 when the backup lacks mail older than the backup run (newer mail is reported, not a failure).',
   options: {
     set: { type: 'string', valueName: 'SET', description: 'the backup set to check (default mirror)' },
+    grace: { type: 'string', valueName: 'SECONDS', description: 'mail that reached the mailbox up to this long before the backup finished counts as arriving during the run (default 120)' },
   },
   needsHost: true,
   async run(ctx, args) {
@@ -37,8 +38,10 @@ export const verifyCommand: CliCommand = {
     if (account === undefined || rest.length) throw new UsageError('expected exactly one ACCOUNT');
     const set = parseSetRef(args.values.set as string | undefined, { kind: 'mirror' });
     if (set.kind === 'live' || set.kind === 'expunged') throw new UsageError('verify compares the live mail with a backup: --set mirror or archive:ID');
+    const graceText = args.values.grace as string | undefined;
+    if (graceText !== undefined && !/^\d+$/.test(graceText)) throw new UsageError('--grace takes a number of seconds');
     const host = await ctx.host();
-    const report = await verifyAccount(host, account, { set, signal: ctx.signal });
+    const report = await verifyAccount(host, account, { set, signal: ctx.signal, graceSeconds: graceText === undefined ? undefined : Number(graceText) });
     ctx.result(report, renderVerify);
     return report.ok ? 0 : 1;
   },
