@@ -108,7 +108,8 @@ export async function* streamMailboxes(ctx: HostContext, opts: StreamOptions = {
 }
 
 const MBPATH_SCRIPT = 'exec xargs -0 "$1" -C "$2" -7 -q -j';
-const HEAD_SCRIPT = 'exec xargs -0 head -c 160 --';
+// -v: headers even when a batch holds one file (GNU head omits them for a single file)
+const HEAD_SCRIPT = 'exec xargs -0 head -v -c 160 --';
 
 /** Fill messages/size/lastUid/path of the given mailboxes in two batched round trips. */
 export async function addStats(ctx: HostContext, boxes: CyrusMailbox[], signal?: AbortSignal): Promise<void> {
@@ -180,8 +181,12 @@ export async function listAccounts(ctx: HostContext, opts: StreamOptions & { sta
 /** One live mailbox of an account by display path (`INBOX`, `Archive`, `Grüße/Sub`); UsageError naming the folders when absent. */
 export async function findMailbox(ctx: HostContext, account: string, folder: string, signal?: AbortSignal): Promise<CyrusMailbox> {
   const all: CyrusMailbox[] = [];
+  const env = await cyrusEnv(ctx, signal);
+  // Accept the owner's view without altnamespace too: "INBOX.Archive" (or "INBOX/Archive") for "Archive".
+  const prefix = `INBOX${env.style.unixHierarchySep ? '/' : '.'}`;
+  const want = folder.toUpperCase().startsWith(prefix) ? folder.slice(prefix.length) : folder;
   for await (const m of streamMailboxes(ctx, { account, signal })) {
-    if (m.folder === folder || (folder.toUpperCase() === 'INBOX' && m.levels.length === 0)) return m;
+    if (m.folder === want || (want.toUpperCase() === 'INBOX' && m.levels.length === 0)) return m;
     all.push(m);
   }
   throw new UsageError(all.length ? `account ${account} has no folder "${folder}"` : `no mailboxes for account "${account}"`, {
