@@ -15,6 +15,9 @@ import { expungedCommand } from './expunged';
 import { unexpungeCommand } from './unexpunge';
 import { deletedCommand } from './deleted';
 import { undeleteCommand } from './undelete';
+import { cyrusBackupCommand } from './cyrus-backup';
+import { cyrusBackupsCommand } from './cyrus-backups';
+import { cyrusRestoreCommand } from './cyrus-restore';
 
 export const commands: CliCommand[] = [
   hostsCommand,
@@ -32,4 +35,7 @@ export const commands: CliCommand[] = [
   unexpungeCommand,
   deletedCommand,
   undeleteCommand,
+  cyrusBackupCommand,
+  cyrusBackupsCommand,
+  cyrusRestoreCommand,
 ];
