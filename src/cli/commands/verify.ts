@@ -30,6 +30,7 @@ export const verifyCommand: CliCommand = {
   help: 'Exit codes: 1 when the backup lacks mail older than the backup run (newer mail is reported, not a failure).',
   options: {
     set: { type: 'string', valueName: 'SET', description: 'the backup set to check (default mirror)' },
+    'as-of': { type: 'string', valueName: 'TIME', description: 'take the backup as made at TIME (ISO 8601) instead of its state file\'s time' },
     grace: { type: 'string', valueName: 'SECONDS', description: 'mail that reached the mailbox up to this long before the backup finished counts as arriving during the run (default 120)' },
   },
   needsHost: true,
@@ -40,8 +41,15 @@ export const verifyCommand: CliCommand = {
     if (set.kind === 'live' || set.kind === 'expunged') throw new UsageError('verify compares the live mail with a backup: --set mirror or archive:ID');
     const graceText = args.values.grace as string | undefined;
     if (graceText !== undefined && !/^\d+$/.test(graceText)) throw new UsageError('--grace takes a number of seconds');
+    const asOf = args.values['as-of'] as string | undefined;
+    if (asOf !== undefined && !Number.isFinite(Date.parse(asOf))) throw new UsageError(`--as-of: cannot read the time "${asOf}"`);
     const host = await ctx.host();
-    const report = await verifyAccount(host, account, { set, signal: ctx.signal, graceSeconds: graceText === undefined ? undefined : Number(graceText) });
+    const report = await verifyAccount(host, account, {
+      set,
+      signal: ctx.signal,
+      graceSeconds: graceText === undefined ? undefined : Number(graceText),
+      backupTime: asOf === undefined ? undefined : new Date(asOf).toISOString(),
+    });
     ctx.result(report, renderVerify);
     return report.ok ? 0 : 1;
   },

@@ -7,8 +7,11 @@
  * to recognise messages moved to another folder after the backup ("moved": neither missing nor extra).
  *
  * Missing mail that reached the mailbox (received or saved) before the backup run is a failure; mail
- * that arrived after it is reported but expected. lazy_expunge's mailbox is left out on both sides
- * (dsync's own expunges fill the mirror's copy of it).
+ * that arrived after it is reported but expected. "Arrived" is the later of the received date and the
+ * save date, so mail restored or appended after the backup with an old received date is not a failure.
+ * Caveat (measured): with maildir the save date is the file's ctime, which a hard link (dsync into a
+ * mirror on the same file system, lazy_expunge) or an unlink of another link moves forward.
+ * lazy_expunge's mailbox is left out on both sides (dsync's own expunges fill the mirror's copy of it).
  */
 import type { HostContext } from '../hosts/context';
 import { streamDoveadmJson } from './jsonStream';

@@ -5,23 +5,18 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { runBackup } from '../../../src/core/dovecot/backup';
-import { assertNotPwned, cli, doveadm, liveMessages, reseed, ROOT, setupEnv, sorted, type Env } from './restore-helpers';
+import { sandboxStatus } from '../../support/sandbox';
+import { assertNotPwned, cli, doveadm, liveMessages, reseed, setupEnv, sorted, type Env } from './restore-helpers';
 
 let env: Env;
-let status: { dovecot: { accounts: Array<{ name: string; mailboxes: Record<string, number> }> } };
+let status: Awaited<ReturnType<typeof sandboxStatus>>;
 
 describe('dovecot browse (sandbox)', { timeout: 600_000 }, () => {
   before(async () => {
     env = await setupEnv('browse');
     await reseed('hostile');
-    try {
-      status = JSON.parse(execFileSync(join(ROOT, 'scripts/sandbox'), ['status', '--json'], { encoding: 'utf8' }));
-    } catch (e) {
-      status = JSON.parse((e as { stdout: string }).stdout);
-    }
+    status = await sandboxStatus();
   });
   after(async () => {
     await env?.cleanup();

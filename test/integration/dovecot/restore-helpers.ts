@@ -13,23 +13,11 @@ import { parseHostConfig, type HostConfig } from '../../../src/core/hosts/model'
 import type { HostContext } from '../../../src/core/hosts/context';
 import { createTransport } from '../../../src/core/transport/index';
 import { doveadmArgv } from '../../../src/core/dovecot/doveadm';
+import { ensureSandboxUp, sandboxCmd, sandboxStatus, PWNED_FILE } from '../../support/sandbox';
 
 const run = promisify(execFile);
 export const ROOT = resolve(__dirname, '../../..');
-export const PWNED = '/tmp/mailops-pwned';
-
-// The sandbox through its own script (test/support/sandbox.ts wraps the same commands).
-async function sandboxCmd(...args: string[]): Promise<string> {
-  const r = await run(join(ROOT, 'scripts/sandbox'), args, { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
-  return r.stdout;
-}
-async function ensureSandboxUp(): Promise<void> {
-  const s = JSON.parse(await sandboxCmd('status', '--json').catch((e: { stdout?: string }) => e.stdout ?? '{}')) as { running?: { sshd?: boolean; dovecot?: boolean } };
-  if (!s.running?.sshd || !s.running?.dovecot) await sandboxCmd('up');
-}
-async function sandboxStatus(): Promise<unknown> {
-  return JSON.parse(await sandboxCmd('status', '--json').catch((e: { stdout?: string }) => e.stdout ?? '{}'));
-}
+export const PWNED = PWNED_FILE;
 
 export interface Env {
   host: HostConfig;
@@ -45,10 +33,7 @@ export interface Env {
 /** Bring the sandbox up, make a private backup root and hosts file, open a transport. */
 export async function setupEnv(name: string): Promise<Env> {
   await ensureSandboxUp();
-  const s = (await sandboxStatus()) as {
-    ssh: { host: string; port: number; user: string; identity: string; knownHosts: string };
-    dovecot: { config: string; hostileAccount: string; lazyExpunge: string; separator: string };
-  };
+  const s = await sandboxStatus();
   const scratch = mkdtempSync(join(tmpdir(), `mailops-it-${name}-`));
   // The sandbox host is this machine: a backup root under /var/tmp is on the host.
   const backupRoot = mkdtempSync(join('/var/tmp', `mailops-it-${name}-`));
