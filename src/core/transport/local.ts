@@ -3,9 +3,13 @@
  * (`detached`), so that cancel and timeout stop the command and everything it started (TERM to the group,
  * KILL after a grace period). Same contract as the SSH transport: a command that cannot be started
  * ends with exit code 127 (126 when not executable) and a message on stderr, like a shell would.
+ *
+ * execa is ESM-only; it is loaded with a dynamic import() so that this module also works when required
+ * from CommonJS (the test runner); the bundle inlines it either way.
  */
-import { PassThrough } from 'node:stream';
-import { execa } from 'execa';
+import { PassThrough, type Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import type { Result } from 'execa';
 import { TransportError, type ErrorDetails } from '../errors';
 import { quoteArg, shellLine } from './quote';
 import { collectRun, type LogFn } from './run';
@@ -20,6 +24,9 @@ export interface LocalTransportOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+let execaModule: Promise<typeof import('execa')> | undefined;
+const loadExeca = () => (execaModule ??= import('execa'));
+
 class LocalProcess implements RemoteProcess {
   readonly stdout = new PassThrough();
   readonly stderr = new PassThrough();
@@ -27,27 +34,12 @@ class LocalProcess implements RemoteProcess {
   private failure?: TransportError;
   private exited = false;
   private stopping = false;
-  private readonly pid?: number;
+  private pid?: number;
   private exitedWaiters: Array<() => void> = [];
 
   constructor(readonly argv: readonly string[], options: SpawnOptions, private readonly t: LocalTransport, private readonly grace: number, extra: LocalTransportOptions) {
     argv.forEach((a, i) => quoteArg(a, i)); // same refusals as remote: NUL, non-strings
     if (argv.length === 0) shellLine(argv);
-    const sub = execa(argv[0]!, argv.slice(1), {
-      ...(options.stdin !== undefined ? { input: options.stdin } : { stdin: 'ignore' as const }),
-      buffer: false,
-      reject: false,
-      detached: true,
-      cleanup: true,
-      encoding: 'buffer',
-      stripFinalNewline: false,
-      cwd: extra.cwd,
-      env: extra.env,
-      extendEnv: extra.env === undefined,
-    });
-    this.pid = sub.pid;
-    sub.stdout?.pipe(this.stdout);
-    sub.stderr?.pipe(this.stderr);
     let timer: NodeJS.Timeout | undefined;
     let cleanupAbort: (() => void) | undefined;
     if (options.timeoutMs !== undefined && options.timeoutMs > 0) {
@@ -65,7 +57,33 @@ class LocalProcess implements RemoteProcess {
         cleanupAbort = () => signal.removeEventListener('abort', onAbort);
       }
     }
-    this.exit = sub.then((r) => {
+    const started = loadExeca().then(({ execa }) => {
+      if (this.failure) return undefined; // cancelled before it started
+      const sub = execa(argv[0]!, argv.slice(1), {
+        ...(options.stdin !== undefined ? { input: options.stdin } : { stdin: 'ignore' as const }),
+        buffer: false,
+        reject: false,
+        detached: true,
+        cleanup: true,
+        encoding: 'buffer',
+        stripFinalNewline: false,
+        cwd: extra.cwd,
+        env: extra.env,
+        extendEnv: extra.env === undefined,
+      });
+      this.pid = sub.pid;
+      // end: false so that a message can still be added (command not found) before the streams end
+      sub.stdout?.pipe(this.stdout, { end: false });
+      sub.stderr?.pipe(this.stderr, { end: false });
+      if (this.stopping) this.killGroup('SIGTERM');
+      return sub;
+    });
+    this.exit = started.then(async (sub): Promise<ExitStatus> => {
+      const r: Result | undefined = sub ? await sub : undefined;
+      if (sub) {
+        const streams: (Readable | null | undefined)[] = [sub.stdout, sub.stderr];
+        await Promise.all(streams.map((st) => (st && !st.readableEnded && !st.destroyed ? finished(st).catch(() => undefined) : undefined)));
+      }
       this.exited = true;
       for (const w of this.exitedWaiters.splice(0)) w();
       if (timer) clearTimeout(timer);
@@ -75,6 +93,7 @@ class LocalProcess implements RemoteProcess {
         if (!this.stderr.writableEnded) this.stderr.end();
         throw this.failure;
       }
+      if (!r) throw this.t.error('cancelled', 'command not started', argv);
       const code = (r as { code?: string }).code;
       if (r.failed && r.exitCode === undefined && r.signal === undefined && (code === 'ENOENT' || code === 'EACCES')) {
         // never started: report it the way a shell would
@@ -82,6 +101,8 @@ class LocalProcess implements RemoteProcess {
         if (!this.stdout.writableEnded) this.stdout.end();
         return { code: code === 'ENOENT' ? 127 : 126, signal: null };
       }
+      this.stdout.end();
+      this.stderr.end();
       return { code: r.exitCode ?? null, signal: r.signal ?? null };
     });
     this.exit.catch(() => undefined);

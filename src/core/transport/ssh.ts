@@ -16,6 +16,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { PassThrough, Transform, type Duplex, type TransformCallback } from 'node:stream';
 import { Client, utils as ssh2utils, type AnyAuthMethod, type AuthenticationType, type ClientChannel, type ConnectConfig, type KeyboardInteractiveCallback, type Prompt } from 'ssh2';
@@ -277,6 +278,7 @@ export class SshTransport implements Transport {
   private readonly maxChannels: number;
   private readonly killGraceMs: number;
   private closing = false;
+  private _localPort?: number;
 
   constructor(private readonly opts: SshTransportOptions) {
     this.label = opts.name;
@@ -286,6 +288,11 @@ export class SshTransport implements Transport {
 
   get state(): ConnectionState {
     return this._state;
+  }
+
+  /** Local TCP port of the latest connection attempt (to find it in the server's sshd log), if any. */
+  get localPort(): number | undefined {
+    return this._localPort;
   }
 
   log(level: 'debug' | 'info' | 'warn' | 'error', msg: string): void {
@@ -581,6 +588,17 @@ export class SshTransport implements Transport {
         next(false);
       });
     };
+
+    if (!sock) {
+      // Our own socket (ssh2 accepts one still connecting) so that the local port is known for log matching.
+      const s = new Socket();
+      s.once('connect', () => {
+        this._localPort = s.localPort;
+        this.log('debug', `${hostLabel}: TCP connected to ${t.hostName}:${t.port} from local port ${s.localPort}`);
+      });
+      s.connect({ host: t.hostName, port: t.port });
+      sock = s;
+    }
 
     const cfg: ConnectConfig = {
       host: t.hostName,
