@@ -65,9 +65,8 @@ export function cyrusBackupRoot(host: HostConfig): string {
   return host.cyrus?.backupRoot ?? DEFAULT_BACKUP_ROOT;
 }
 
-export function dovecotLayout(host: HostConfig, account: string): BackupLayout {
-  const root = dovecotBackupRoot(host);
-  const dir = join(root, 'dovecot', encodeSegment(account));
+/** The same file names under every backup folder, Dovecot's per account and Cyrus's per host. */
+function layoutAt(root: string, dir: string): BackupLayout {
   return {
     root,
     dir,
@@ -81,20 +80,14 @@ export function dovecotLayout(host: HostConfig, account: string): BackupLayout {
   };
 }
 
+export function dovecotLayout(host: HostConfig, account: string): BackupLayout {
+  const root = dovecotBackupRoot(host);
+  return layoutAt(root, join(root, 'dovecot', encodeSegment(account)));
+}
+
 export function cyrusLayout(host: HostConfig): BackupLayout {
   const root = cyrusBackupRoot(host);
-  const dir = join(root, 'cyrus');
-  return {
-    root,
-    dir,
-    mirror: join(dir, 'mirror'),
-    state: join(dir, 'mirror.state'),
-    archives: join(dir, 'archives'),
-    logs: join(dir, 'logs'),
-    opsLog: join(dir, 'ops.log'),
-    lock: join(dir, 'lock'),
-    mirrorLocation: join(dir, 'mirror.location'),
-  };
+  return layoutAt(root, join(root, 'cyrus'));
 }
 
 /** UTC stamp used in archive and log names: sortable, no characters that need quoting. */
