@@ -97,6 +97,8 @@ class SshProcess implements RemoteProcess {
   readonly stderr: Transform;
   readonly exit: Promise<ExitStatus>;
   phase: ProcPhase = 'queued';
+  /** Order of channel-open requests on the connection (replies come in the same order). */
+  openSeq = 0;
   channel?: ClientChannel;
   pid?: number;
   status?: ExitStatus;
@@ -245,6 +247,8 @@ class SshProcess implements RemoteProcess {
     for (const w of this.pidWaiters.splice(0)) w();
     if (this.failure) {
       // End the streams so line readers stop; the error is carried by `exit`.
+      this.channel?.unpipe(this.stdout);
+      this.channel?.stderr.unpipe(this.stderr);
       if (!this.stdout.writableEnded) this.stdout.end();
       if (!this.stderr.writableEnded) this.stderr.end();
       this.rejectExit(this.failure);
@@ -279,6 +283,9 @@ export class SshTransport implements Transport {
   private readonly killGraceMs: number;
   private closing = false;
   private _localPort?: number;
+  /** Bumped when a connection ends, so late callbacks of the old one are ignored. */
+  private generation = 0;
+  private openSeqCounter = 0;
 
   constructor(private readonly opts: SshTransportOptions) {
     this.label = opts.name;
@@ -356,6 +363,7 @@ export class SshTransport implements Transport {
       }
       this.queue.shift();
       this.openCount++;
+      p.openSeq = ++this.openSeqCounter;
       p.phase = p.phase === 'stopping' ? 'stopping' : 'opening';
       this.active.add(p);
       void this.open(p);
@@ -367,40 +375,47 @@ export class SshTransport implements Transport {
     try {
       client = await this.ensureConnected();
     } catch (e) {
-      this.openCount--;
-      this.active.delete(p);
+      if (this.active.delete(p)) this.openCount--;
       p.lost(e instanceof TransportError ? withCommand(e, p.command) : this.error('connect-failed', (e as Error).message, p));
       // everything still queued fails the same way
       for (const q of this.queue.splice(0)) q.lost(e instanceof TransportError ? withCommand(e, q.command) : this.error('connect-failed', (e as Error).message, q));
       return;
     }
     if (p.done) {
-      this.openCount--;
-      this.active.delete(p);
+      if (this.active.delete(p)) this.openCount--;
       this.pump();
       return;
     }
+    const generation = this.generation;
     client.exec(p.line, (err, channel) => {
+      if (generation !== this.generation) {
+        // the connection this channel belongs to is gone; watch() already failed the process
+        if (!err) channel.close();
+        return;
+      }
       if (err) {
-        this.openCount--;
-        this.active.delete(p);
-        if (/open failed/i.test(err.message) && !p.done) {
-          const limit = Math.max(this.openCount, 0);
+        if (this.active.delete(p)) this.openCount--;
+        if (p.phase === 'stopping') {
+          // cancelled while its channel was being opened: nothing runs remotely
+          p.finish();
+        } else if (/open failed/i.test(err.message) && !p.done) {
+          // Replies come in request order, so the channels open right now are what the server allowed.
+          // Everything requested before this one was answered first: those still active hold sessions.
+          const limit = [...this.active].filter((q) => q.openSeq < p.openSeq).length;
           if (limit === 0) {
             p.lost(this.error('connect-failed', 'the server refused to open a session channel', p, {
               meaning: `sshd said: ${err.message}`,
-              hint: 'check MaxSessions and any ForceCommand/restrictions in the host\'s sshd_config',
+              hint: "check MaxSessions and any ForceCommand/restrictions in the host's sshd_config",
             }));
+          } else {
+            if (limit < this.sessionLimit) this.log('debug', `${this.label}: server refused channel ${limit + 1}; queueing beyond ${limit} channels`);
+            this.sessionLimit = Math.min(this.sessionLimit, limit);
+            p.phase = 'queued';
+            this.queue.unshift(p);
+            // retried when a channel closes (channelClosed → pump)
             return;
           }
-          if (limit < this.sessionLimit) this.log('debug', `${this.label}: server refused channel ${limit + 1}; queueing beyond ${limit} channels`);
-          this.sessionLimit = Math.min(this.sessionLimit, limit);
-          if (p.phase === 'opening') p.phase = 'queued';
-          this.queue.unshift(p);
-          // retried when a channel closes (channelClosed → pump)
-          return;
-        }
-        if (!p.done) {
+        } else if (!p.done) {
           p.lost(this.error('connection-lost', `could not open a channel: ${err.message}`, p, { hint: 'retry; if it persists, check sshd on the host' }));
         }
         this.pump();
@@ -529,6 +544,7 @@ export class SshTransport implements Transport {
     c.on('close', () => {
       if (this.client !== c) return;
       this.client = undefined;
+      this.generation++;
       for (const j of this.jumpClients.splice(0)) j.end();
       const intentional = this.closing;
       const err = new TransportError('connection-lost', `connection to ${describe(this.opts.target)} lost${why ? ` (${why})` : ''}`, {

@@ -170,6 +170,27 @@ describe('SshTransport on the sandbox sshd', () => {
     assert.deepEqual(await p.exit, { code: 0, signal: null });
   });
 
+  test('ProxyJump: through the sandbox sshd to itself with forwardOut; each hop checks its own host key', async () => {
+    const target = rootTarget(ssh, tmp.dir, { jumps: [rootTarget(ssh, tmp.dir)] });
+    const viaJump = transport(target, prompter, `${tmp.dir}/trust`);
+    try {
+      const r = await viaJump.run(['sh', '-c', 'echo "$SSH_CLIENT"']);
+      const seenPort = Number(r.stdout.split(' ')[1]);
+      assert.ok(viaJump.localPort && seenPort, r.stdout);
+      assert.notEqual(seenPort, viaJump.localPort, 'the target saw the forwarded connection, not ours');
+    } finally {
+      await viaJump.close();
+    }
+    const refusing = new RecordingPrompter({ acceptHostKey: false });
+    const badJump = transport(rootTarget(ssh, tmp.dir, { jumps: [rootTarget(ssh, tmp.dir, { knownHostsFiles: [] })] }), refusing, `${tmp.dir}/trust-jump`);
+    try {
+      await assert.rejects(badJump.run(['true']), (e: unknown) => e instanceof TransportError && e.failure === 'host-key-unknown' && /jump host/.test(e.host ?? ''));
+      assert.equal(refusing.hostKeysAsked.length, 1);
+    } finally {
+      await badJump.close();
+    }
+  });
+
   test('run() refuses to buffer more than maxBuffer and stops the command', async () => {
     await assert.rejects(t.run(['head', '-c', '1000000', '/dev/zero'], { maxBuffer: 1000 }), /maxBuffer/);
   });
