@@ -1,0 +1,268 @@
+/**
+ * One operator's journey through Mailops in a real VS Code workbench (code-server's bundled server, Debian's
+ * Chromium), against the sandbox mail host (scripts/sandbox): the sandbox hosts come in through the settings;
+ * expand the accounts and folders of Dovecot and of Cyrus; run a backup task and read its output and exit
+ * summary in the terminal; expunge a message on the server over ssh (as an operator would elsewhere); open
+ * "Expunged"; preview it in the restore preview (webview); restore; see the message back after a refresh.
+ * Screenshots: test-results/screenshots/journey-*.png.
+ *
+ *   node --import tsx --test --test-reporter=spec test/vscode/ui/journey.test.ts
+ *
+ * Skipped when the sandbox is not up. The extension comes from mailops.vsix (MAILOPS_VSIX) when it exists,
+ * else from this checkout (extensionDevelopmentPath, after `npm run build`).
+ */
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Locator, Page } from 'playwright-core';
+import { decodeHeader } from '../../../src/core/dovecot/messages';
+import {
+  REPO_ROOT,
+  SCREENSHOTS,
+  checkPrerequisites,
+  installVsix,
+  launchBrowser,
+  remoteUri,
+  startServer,
+  tempDir,
+  workbenchUrl,
+  type BrowserSession,
+  type VscodeServer,
+} from '../host';
+
+const VSIX = path.resolve(process.env.MAILOPS_VSIX ?? path.join(REPO_ROOT, 'mailops.vsix'));
+const STEP_MS = 45_000;
+/** The account and folder this journey expunges from and restores into (other suites use alice and bob). */
+const ACCOUNT = 'carol';
+const FOLDER = 'Archive';
+
+interface SandboxStatus {
+  up: boolean;
+  hostsFile: string;
+  ssh: { host: string; port: number; user: string; identity: string; knownHosts: string };
+  dovecot: { config: string };
+}
+
+function readStatus(): SandboxStatus | undefined {
+  const file = process.env.MAILOPS_SANDBOX_STATUS;
+  let text: string | undefined;
+  if (file && existsSync(file)) text = readFileSync(file, 'utf8');
+  else {
+    const r = spawnSync('bash', [path.join(REPO_ROOT, 'scripts/sandbox'), 'status', '--json'], { encoding: 'utf8', timeout: 60_000 });
+    text = r.status === 0 ? r.stdout : undefined;
+  }
+  if (!text) return undefined;
+  const s = JSON.parse(text) as SandboxStatus;
+  return s.up ? s : undefined;
+}
+
+const status = readStatus();
+
+/** A command on the mail host over ssh, as an operator would run it from a shell elsewhere. */
+function onHost(command: string): string {
+  assert.ok(status);
+  const r = spawnSync(
+    'ssh',
+    ['-i', status.ssh.identity, '-p', String(status.ssh.port), '-o', `UserKnownHostsFile=${status.ssh.knownHosts}`, '-o', 'BatchMode=yes', `${status.ssh.user}@${status.ssh.host}`, command],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
+  assert.equal(r.status, 0, `ssh ${command}: ${r.stderr}`);
+  return r.stdout;
+}
+
+let server: VscodeServer;
+let session: BrowserSession;
+let page: Page;
+let workspace: string;
+
+async function shot(name: string): Promise<void> {
+  await mkdir(SCREENSHOTS, { recursive: true });
+  const file = path.join(SCREENSHOTS, `journey-${name}.png`);
+  await page.screenshot({ path: file });
+  console.log(`screenshot: ${path.relative(REPO_ROOT, file)}`);
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** A row of the Mailops side bar tree by its exact label. */
+function row(label: string): Locator {
+  return page.locator('.part.sidebar .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRe(label)}$`) }) });
+}
+
+async function expand(label: string): Promise<void> {
+  const r = row(label).first();
+  await r.waitFor({ timeout: STEP_MS });
+  if ((await r.getAttribute('aria-expanded')) !== 'true') await r.click();
+}
+
+async function collapse(label: string): Promise<void> {
+  const r = row(label).first();
+  if ((await r.getAttribute('aria-expanded')) === 'true') await r.click();
+}
+
+/** Click an inline action (hover icon) of a row. */
+async function inline(label: string, action: string): Promise<void> {
+  const r = row(label).first();
+  await r.hover();
+  await r.locator(`.action-label[aria-label^="${action}"]`).click();
+}
+
+describe('Mailops journey: hosts, backup task, expunge, restore preview, restore', { timeout: 420_000, skip: status ? false : 'the sandbox is not up (scripts/sandbox up)' }, () => {
+  before(async () => {
+    checkPrerequisites();
+    assert.ok(status);
+    workspace = await tempDir('vscode-journey-ws');
+    await mkdir(path.join(workspace, '.vscode'), { recursive: true });
+    await writeFile(path.join(workspace, '.vscode/settings.json'), '{}\n');
+    const hostsRaw = JSON.parse(readFileSync(status.hostsFile, 'utf8')) as { hosts?: unknown[] } | unknown[];
+    const hosts = Array.isArray(hostsRaw) ? hostsRaw : (hostsRaw.hosts ?? []);
+    const extensionsDir = await mkdtemp(path.join(path.dirname(workspace), 'mailops-vscode-ext-'));
+    let development = true;
+    if (existsSync(VSIX)) {
+      const dataDir = await tempDir('vscode-install');
+      installVsix(VSIX, extensionsDir, dataDir);
+      await rm(dataDir, { recursive: true, force: true });
+      development = false;
+    }
+    server = await startServer({
+      extensionsDir,
+      verbose: !!process.env.MAILOPS_VSCODE_VERBOSE,
+      // The host comes in through the settings, as an operator would paste it into settings.json.
+      userSettings: { 'mailops.hosts': hosts, 'terminal.integrated.gpuAcceleration': 'off', 'workbench.panel.defaultLocation': 'bottom' },
+    });
+    session = await launchBrowser();
+    page = session.page;
+    await page.goto(workbenchUrl(server, workspace, development ? [['extensionDevelopmentPath', remoteUri(server, REPO_ROOT)]] : []));
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    console.log(`extension from ${development ? 'this checkout' : path.relative(REPO_ROOT, VSIX)}`);
+  });
+
+  after(async () => {
+    await session?.close();
+    await server?.stop();
+    if (server) await rm(server.extensionsDir, { recursive: true, force: true });
+    if (workspace) await rm(workspace, { recursive: true, force: true });
+  });
+
+  it('shows the sandbox hosts, then the accounts and folders of Dovecot with their counts', async () => {
+    const icon = page.locator('.part.activitybar .action-item a[aria-label^="Mailops"], .part.activitybar .action-item[aria-label^="Mailops"]').first();
+    await icon.click({ timeout: STEP_MS });
+    await row('sandbox-dovecot').waitFor({ timeout: STEP_MS });
+    await row('sandbox-cyrus').waitFor({ timeout: STEP_MS });
+    await shot('1-hosts');
+    await expand('sandbox-dovecot');
+    await row(ACCOUNT).first().waitFor({ timeout: STEP_MS });
+    assert.match(await row('sandbox-dovecot').first().innerText(), /connected/);
+    await expand(ACCOUNT);
+    const inbox = row('INBOX').first();
+    await inbox.waitFor({ timeout: STEP_MS });
+    assert.match(await inbox.innerText(), /\d+ messages/);
+    await row('Backups').first().waitFor({ timeout: STEP_MS });
+    await shot('2-dovecot-folders');
+  });
+
+  it('shows the users and folders of Cyrus', async () => {
+    await collapse(ACCOUNT);
+    await collapse('sandbox-dovecot');
+    await expand('sandbox-cyrus');
+    await row('Deleted folders').waitFor({ timeout: STEP_MS });
+    await expand('bob');
+    const archive = row('Archive.2023').first();
+    await archive.waitFor({ timeout: STEP_MS });
+    assert.match(await archive.innerText(), /\d+ messages/);
+    await shot('3-cyrus-folders');
+    await collapse('bob');
+    await collapse('sandbox-cyrus');
+  });
+
+  it(`runs a backup of ${ACCOUNT} as a task: output and exit summary in the terminal`, async () => {
+    await expand('sandbox-dovecot');
+    await row(ACCOUNT).first().waitFor({ timeout: STEP_MS });
+    await inline(ACCOUNT, 'Run Backup');
+    const terminal = page.locator('.part.panel .terminal-wrapper .xterm-rows, .part.panel .xterm .xterm-rows').first();
+    await terminal.waitFor({ timeout: STEP_MS });
+    await page.waitForFunction(
+      () => Array.from(document.querySelectorAll('.xterm-rows')).some((e) => /finished with exit code \d+/.test((e as HTMLElement).innerText)),
+      undefined,
+      { timeout: 120_000 },
+    );
+    const text = (await page.locator('.xterm-rows').allInnerTexts()).join('\n');
+    // (xterm keeps only the visible rows in the DOM: the end of the run)
+    assert.match(text, /MAILOPS \S+ run result ok=yes exit=0/);
+    assert.match(text, /doveadm backup exited 0: in sync/);
+    assert.match(text, /finished with exit code 0/);
+    await shot('4-backup-task');
+  });
+
+  let subject = '';
+  let countBefore = 0;
+
+  it(`expunges a message of ${ACCOUNT}/${FOLDER} on the server; "Expunged" lists it after a refresh`, async () => {
+    const conf = status!.dovecot.config;
+    const listing = JSON.parse(onHost(`doveadm -c ${conf} -f json fetch -u ${ACCOUNT} 'uid hdr.subject' mailbox ${FOLDER}`)) as Array<{ uid: string; 'hdr.subject': string }>;
+    assert.ok(listing.length > 0, `${ACCOUNT}/${FOLDER} has messages to expunge`);
+    countBefore = listing.length;
+    const victim = listing[0]!;
+    subject = decodeHeader(victim['hdr.subject'].trim());
+    onHost(`doveadm -c ${conf} expunge -u ${ACCOUNT} mailbox ${FOLDER} uid ${victim.uid}`);
+    console.log(`expunged UID ${victim.uid} "${subject}" of ${ACCOUNT}/${FOLDER} on the host`);
+
+    await inline(ACCOUNT, 'Refresh');
+    await expand(ACCOUNT);
+    const folder = row(FOLDER).first();
+    await folder.waitFor({ timeout: STEP_MS });
+    assert.match(await folder.innerText(), new RegExp(`${countBefore - 1} messages`));
+    await expand('Expunged');
+    await row(subject).first().waitFor({ timeout: STEP_MS });
+    await shot('5-expunged');
+  });
+
+  it('previews the expunged message in the restore preview and restores it', async () => {
+    await inline('Expunged', 'Preview and Restore');
+    const frame = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+    const restoreButton = frame.locator('[data-testid="restore-button"]');
+    await restoreButton.waitFor({ timeout: 60_000 });
+    await frame.locator('[role="row"]', { hasText: subject }).first().click({ timeout: STEP_MS });
+    await page.waitForTimeout(1000);
+    await shot('6-preview');
+    await restoreButton.click();
+    const confirm = page.locator('.monaco-dialog-box .monaco-button', { hasText: /^Restore$/ });
+    await confirm.waitFor({ timeout: STEP_MS });
+    await shot('7-confirm');
+    await confirm.click();
+    const done = frame.locator('[data-testid="restore-result"], [data-testid="restore-error"]').first();
+    await done.waitFor({ timeout: 120_000 });
+    await page.waitForTimeout(500);
+    await shot('8-restored');
+    assert.equal(await frame.locator('[data-testid="restore-error"]').count(), 0, `the restore failed: ${await done.innerText()}`);
+    console.log(`restore preview says: ${(await done.innerText()).replace(/\s+/g, ' ')}`);
+  });
+
+  it('the message is back (refresh the tree)', async () => {
+    // Back to the tree: the side bar stays; refresh the account.
+    await inline(ACCOUNT, 'Refresh');
+    await expand(ACCOUNT);
+    await row(FOLDER).first().waitFor({ timeout: STEP_MS });
+    // The restore preview puts expunged mail into a new folder (Restored/<date>) unless "Into the original
+    // folders" is ticked: the message is back in the account, in that folder or in its own.
+    let rows = '';
+    const deadline = Date.now() + STEP_MS;
+    let back = false;
+    while (!back && Date.now() < deadline) {
+      rows = (await page.locator('.part.sidebar .monaco-list-row').allInnerTexts()).join('\n');
+      back = new RegExp(`^${escapeRe(FOLDER)}\\s*${countBefore} messages`, 'm').test(rows) || /^Restored\/\S+ \S+\s*\d+ messages/m.test(rows);
+      if (!back) await page.waitForTimeout(500);
+    }
+    assert.ok(back, `after the restore the tree shows ${FOLDER} with ${countBefore} messages or a Restored folder with the message:\n${rows}`);
+    const restored = [...rows.matchAll(/^(Restored\/\S+ \d{4})\s*\d+ messages/gm)].map((m) => m[1]!).sort();
+    await expand(restored[restored.length - 1] ?? FOLDER);
+    await expand('Messages');
+    await row(subject).first().waitFor({ timeout: STEP_MS });
+    await shot('9-back');
+  });
+});
