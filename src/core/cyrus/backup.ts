@@ -6,14 +6,17 @@
  *
  * Same machinery as the Dovecot archives (src/core/backup): one constant POSIX sh script with every value
  * passed positionally (ScriptBuilder), the host-side flock lock, MAILOPS run-log lines, and
- * ROOT/cyrus/archives/<UTC stamp>-<level>.{tar.gz,snar,meta,mailboxes.txt} (cyrusLayout).
+ * ROOT/cyrus/archives/<UTC stamp>-<level>.{tar.gz,snar,meta,mailboxes.txt} (cyrusLayout), and the same
+ * retention of archive chains (backup/retention.ts: keep the newest N full chains; an older chain goes only
+ * once a newer full archive exists and has been verified).
  */
 import { UsageError, CommandFailedError } from '../errors';
 import type { HostContext } from '../hosts/context';
 import { cyrusLayout } from '../backup/layout';
 import { ScriptBuilder, sh, type BuiltScript } from '../backup/script';
 import type { RunEvent } from '../backup/runlog';
-import { runScript, type RunHooks } from '../dovecot/backup';
+import { RETENTION_FN } from '../backup/retention';
+import { DEFAULT_KEEP, DEFAULT_LOCK_TIMEOUT, runScript, type RunHooks } from '../dovecot/backup';
 import { withPrivilege } from '../hosts/model';
 import { shellLine } from '../transport/quote';
 import { cyrusEnv, type CyrusEnv } from './tools';
@@ -24,7 +27,10 @@ export interface CyrusBackupOptions {
   kind: CyrusBackupKind;
   /** Skip instead of waiting when another run holds the lock. */
   noWait?: boolean;
+  /** Seconds to wait for the lock (default 300, as for Dovecot). */
   lockTimeout?: number;
+  /** Keep the newest N full chains (default 2, as for Dovecot; 0 keeps everything). */
+  keep?: number;
 }
 
 const BODY = sh`
@@ -100,6 +106,7 @@ printf 'full=%s\nbase=%s\n' "$CHAIN_FULL" "$ID" >"$RMETA.tmp.$$" && mo_replace "
     "$ID" "$LEVEL" "$CHAIN_FULL" "$BASE" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$NBOX" "$N" "$BYTES" "$VERIFIED" "$CONFDIR"
   for p in $PARTS; do eval "_d=\\\${PART_$p}"; printf 'partition-%s=%s\n' "$p" "$_d"; done; } >"$ARCHIVES/.$ID.meta"
 mo_replace "$ARCHIVES/.$ID.meta" "$ARCHIVES/$ID.meta"
+retention
 CODE=0; [ "$VERIFIED" = yes ] || CODE=2
 finish "$CODE" archive_id "$ID" archive "$TARF" archive_bytes "$BYTES" level "$LEVEL" verified "$VERIFIED" mailboxes "$NBOX" log "$MO_LOG"
 `;
@@ -107,6 +114,9 @@ finish "$CODE" archive_id "$ID" archive "$TARF" archive_bytes "$BYTES" level "$L
 /** Build the run's script (pure). Partition names must be simple words (they become variable names). */
 export function buildCyrusBackupScript(ctx: HostContext, env: CyrusEnv, o: CyrusBackupOptions): BuiltScript {
   if (o.kind !== 'full' && o.kind !== 'incr') throw new UsageError(`unknown Cyrus backup kind "${String(o.kind)}"`, { hint: 'use full or incr' });
+  for (const [k, v] of [['lockTimeout', o.lockTimeout], ['keep', o.keep]] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 86400)) throw new UsageError(`${k} must be a whole number from 0 to 86400`);
+  }
   const layout = cyrusLayout(ctx.config);
   if (!env.probe.configDirectory) throw new UsageError('the Cyrus configdirectory is unknown');
   const parts = Object.entries(env.probe.partitions);
@@ -118,7 +128,8 @@ export function buildCyrusBackupScript(ctx: HostContext, env: CyrusEnv, o: Cyrus
   b.param('LOCK', layout.lock);
   b.param('KIND', o.kind);
   b.param('NOWAIT', o.noWait ? 'yes' : 'no');
-  b.param('LOCK_TIMEOUT', String(o.lockTimeout ?? 300));
+  b.param('LOCK_TIMEOUT', String(o.lockTimeout ?? DEFAULT_LOCK_TIMEOUT));
+  b.param('KEEP', String(o.keep ?? DEFAULT_KEEP));
   b.param('TOOLS', env.toolsDir);
   b.param('CONF', env.config);
   b.param('CONFDIR', env.probe.configDirectory);
@@ -135,6 +146,7 @@ export function buildCyrusBackupScript(ctx: HostContext, env: CyrusEnv, o: Cyrus
     b.param(`${which.toUpperCase()}_N`, String(list.length));
     list.forEach((a, i) => b.param(`HOOK_${which.toUpperCase()}${i + 1}`, a));
   }
+  b.add(RETENTION_FN);
   b.add(BODY);
   return b.build();
 }
@@ -152,7 +164,14 @@ export interface CyrusBackupResult {
   mailboxes: number | null;
   log: string | null;
   warnings: string[];
+  /** What retention did in this run: archive ids removed, older full ids kept for want of a newer verified full. */
+  retention: { removed: string[]; kept: string[] };
   events: RunEvent[];
+}
+
+function retentionOf(events: readonly RunEvent[]): CyrusBackupResult['retention'] {
+  const info = events.filter((e): e is Extract<RunEvent, { type: 'info' }> => e.type === 'info' && e.step === 'retention');
+  return { removed: info.flatMap((e) => (e.fields.removed ? [e.fields.removed] : [])), kept: info.flatMap((e) => (e.fields.kept ? [e.fields.kept] : [])) };
 }
 
 /** Run a Cyrus backup on the host (as root or with privilege sudo: it reads the whole spool). */
@@ -185,6 +204,7 @@ export async function cyrusBackup(ctx: HostContext, opts: CyrusBackupOptions, ho
     mailboxes: f.mailboxes ? Number(f.mailboxes) : null,
     log: f.log ?? null,
     warnings: r.events.filter((e) => e.type === 'warning').map((e) => (e as { message: string }).message),
+    retention: retentionOf(r.events),
     events: r.events,
   };
 }
