@@ -14,9 +14,13 @@ import { ScriptBuilder, sh, type BuiltScript } from './script';
 
 export const SCHEDULE_MARKER = 'mailops-managed schedule: do not edit; mailops schedule remove deletes it';
 
-/** A name safe for /etc/cron.d (run-parts: [A-Za-z0-9_-]) and systemd units. */
-export function scheduleName(server: string, kind: string, target: string): string {
-  const slug = target.normalize('NFKD').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase().slice(0, 24) || 'x';
+/**
+ * A name safe for /etc/cron.d (run-parts: [A-Za-z0-9_-]) and systemd units. The hash is over server, kind
+ * and target; the readable part is made from `label` when given (e.g. `host` for a host-wide backup whose
+ * target is a path), else from the target.
+ */
+export function scheduleName(server: string, kind: string, target: string, label?: string): string {
+  const slug = (label ?? target).normalize('NFKD').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase().slice(0, 24) || 'x';
   const hash = createHash('sha256').update(`${server}\0${kind}\0${target}`).digest('hex').slice(0, 8);
   return `mailops-${server}-${kind}-${slug}-${hash}`;
 }
