@@ -2,8 +2,13 @@ import type { CliCommand } from '../types';
 import { UsageError } from '../../core/errors';
 import { shellLine } from '../../core/transport/quote';
 import { withPrivilege } from '../../core/hosts/model';
-import { BACKUP_KINDS, buildDovecotBackupScript, describePlan, runBackup, type BackupKind, type BackupOptions, type BackupResult } from '../../core/dovecot/backup';
-import type { CommandArgs } from '../types';
+import { BACKUP_KINDS, buildDovecotBackupScript, describePlan, runBackup, DEFAULT_KEEP, DEFAULT_LOCK_TIMEOUT, type BackupKind, type BackupOptions, type BackupResult } from '../../core/dovecot/backup';
+import { buildCyrusBackupScript, cyrusBackup, type CyrusBackupOptions, type CyrusBackupResult } from '../../core/cyrus/backup';
+import { cyrusEnv } from '../../core/cyrus/tools';
+import { cyrusLayout } from '../../core/backup/layout';
+import type { HostContext } from '../../core/hosts/context';
+import type { CliContext, CommandArgs } from '../types';
+import { serverKind } from '../serverKind';
 
 export function intOption(values: CommandArgs['values'], name: string): number | undefined {
   const v = values[name];
@@ -26,6 +31,74 @@ export function backupOptions(values: CommandArgs['values']): BackupOptions {
   };
 }
 
+/** Options of a Cyrus backup (host-wide tar of the spool + config dir): --kind full|incr (default incr; the first run is full). */
+export function cyrusBackupOptions(values: CommandArgs['values']): CyrusBackupOptions {
+  const kind = (values.kind as string | undefined) ?? 'incr';
+  if (kind === 'mirror' || kind === 'diff') {
+    throw new UsageError(`--kind ${kind} is a Dovecot backup kind; a Cyrus backup is --kind full or --kind incr`, {
+      hint: 'Cyrus is backed up host-wide with tar: a full archive, then incremental ones on it (the first run is always full)',
+    });
+  }
+  if (kind !== 'full' && kind !== 'incr') throw new UsageError(`--kind must be full or incr for a Cyrus host, not ${JSON.stringify(kind)}`);
+  for (const flag of ['live', 'fresh', 'retries'] as const) {
+    if (values[flag] !== undefined) throw new UsageError(`--${flag} is for Dovecot backups; a Cyrus host has no mirror`);
+  }
+  // noWait only when asked: left undefined, a schedule install applies its own default (skip when the lock is held)
+  return { kind, ...(values['no-wait'] === true ? { noWait: true } : {}), keep: intOption(values, 'keep'), lockTimeout: intOption(values, 'lock-timeout') };
+}
+
+export function renderCyrusResult(r: CyrusBackupResult): string {
+  if (r.skipped) return 'skipped: another Cyrus backup run holds the lock (--no-wait)';
+  const lines = [
+    `${r.ok ? (r.exitCode === 0 && r.verified && !r.warnings.length ? 'ok' : 'done with warnings') : 'FAILED'}: Cyrus ${r.level ?? r.kind} backup of the host`,
+    `  archive: ${r.archive ?? '-'}${r.bytes !== null ? ` (${r.bytes} bytes, ${r.verified ? 'verified' : 'NOT verified'})` : ''}`,
+    `  mailboxes.db dump: ${r.mailboxes ?? '?'} mailboxes`,
+    ...r.warnings.map((w) => `  warning: ${w}`),
+    ...r.retention.removed.map((id) => `  retention: removed ${id}`),
+    ...r.retention.kept.map((id) => `  retention: kept ${id} (no newer verified full archive yet)`),
+  ];
+  if (r.log) lines.push(`  log on the host: ${r.log}`);
+  return lines.join('\n');
+}
+
+/** `mailops backup` on a Cyrus host. Exit codes as for Dovecot: 0 done, 1 failed, 2 warnings / not verified / skipped. */
+async function runCyrusBackupCommand(ctx: CliContext, host: HostContext, args: CommandArgs): Promise<number> {
+  if (args.positionals.length) {
+    throw new UsageError('a Cyrus backup is host-wide: give no ACCOUNT', { hint: 'mailops backup --kind full|incr (mailops cyrus-restore restores one folder of an account)' });
+  }
+  const options = cyrusBackupOptions(args.values);
+  if (args.values['dry-run']) {
+    const env = await cyrusEnv(host, ctx.signal);
+    const built = buildCyrusBackupScript(host, env, options);
+    const l = cyrusLayout(host.config);
+    const plan = [
+      `create ${l.archives} and ${l.logs}; log to ${l.logs}/<stamp>-cyrus-${options.kind}.log`,
+      options.noWait ? `take the lock ${l.lock}, or skip if another run holds it` : `take the lock ${l.lock}, waiting up to ${options.lockTimeout ?? DEFAULT_LOCK_TIMEOUT}s`,
+      `dump mailboxes.db with ${env.toolsDir}/ctl_mboxlist -C ${env.config} -d into ${l.archives}/<id>.mailboxes.txt`,
+      `tar ${options.kind} archive (--listed-incremental) of ${Object.values(env.probe.partitions).join(', ')} and ${env.probe.configDirectory} into ${l.archives}/<stamp>-<level>.tar.gz`,
+      'verify with tar -tzf',
+      `retention: keep the newest ${options.keep ?? DEFAULT_KEEP} full chains; older ones go only once a newer full is verified`,
+    ];
+    const command = shellLine(withPrivilege(['sh', '-c', '<script below>', built.name, ...built.args], host.config.privilege));
+    ctx.result({ dryRun: true, server: 'cyrus', options, plan, command, script: built.script, args: built.args }, (v) =>
+      ['# what it would do:', ...v.plan.map((p, i) => `#  ${i + 1}. ${p}`), `# command: ${v.command}`, '# script:', v.script].join('\n'),
+    );
+    return 0;
+  }
+  const r = await cyrusBackup(host, options, {
+    signal: ctx.signal,
+    onLine: (line) => {
+      if (!ctx.json || process.env.MAILOPS_VERBOSE) process.stderr.write(`${line}\n`);
+    },
+  });
+  const { events: _events, ...shown } = r;
+  void _events;
+  ctx.result({ server: 'cyrus', ...shown }, () => renderCyrusResult(r));
+  if (r.skipped || r.exitCode === 3) return 2;
+  if (!r.ok) return 1;
+  return r.exitCode === 0 && r.verified && !r.warnings.length ? 0 : 2;
+}
+
 function renderResult(r: BackupResult): string {
   const lines: string[] = [];
   if (r.skipped) return `skipped: another run for ${r.account} holds the lock (--no-wait)`;
@@ -46,15 +119,19 @@ function renderResult(r: BackupResult): string {
 
 export const backupCommand: CliCommand = {
   name: 'backup',
-  summary: 'back up a Dovecot account: stateful doveadm mirror, tar full/diff/incr archives',
-  usage: 'ACCOUNT [--kind mirror|full|diff|incr] [--live] [--fresh] [--no-wait] [--keep N] [--dry-run]',
+  summary: 'back up a Dovecot account (doveadm mirror, tar full/diff/incr archives) or a Cyrus host (tar full/incr of the spool)',
+  usage: 'ACCOUNT [--kind mirror|full|diff|incr] [--live] [--fresh] [--no-wait] [--keep N] [--dry-run]\n       mailops backup [--kind full|incr] [--no-wait] [--keep N] [--dry-run]   (Cyrus host: host-wide, no ACCOUNT)',
   help: [
-    'Runs ONE script on the host under the account\'s lock; its step lines (MAILOPS <time> <step> <status> k=v…)',
+    'Dispatches on the host\'s server kind (its "server"; for "detect" hosts the probe decides, or --server dovecot|cyrus).',
+    'Dovecot: runs ONE script on the host under the account\'s lock; its step lines (MAILOPS <time> <step> <status> k=v…)',
     'and doveadm\'s own messages stream to stderr and into logs/<stamp>-<kind>.log on the host.',
+    'Cyrus: the same kind of script and log (logs/<stamp>-cyrus-<kind>.log), host-wide: a mailboxes.db dump, then a tar',
+    'archive of the partitions and the config dir; --kind full or incr (default incr; the first run is full). `cyrus-backup` is an alias.',
+    'Both keep the newest --keep N full archive chains (default 2); an older chain goes only once a newer full is verified.',
     'Exit codes: 0 in sync / done, 1 failed, 2 done but warnings remain, not verified, or skipped (--no-wait).',
   ].join('\n'),
   options: {
-    kind: { type: 'string', valueName: 'mirror|full|diff|incr', description: 'mirror only (default), or mirror then a tar archive of that level' },
+    kind: { type: 'string', valueName: 'mirror|full|diff|incr', description: 'Dovecot: mirror only (default), or mirror then a tar archive of that level; Cyrus: full or incr (default)' },
     live: { type: 'boolean', description: 'archive the live maildir (under its folder locks) instead of the mirror' },
     fresh: { type: 'boolean', description: 'a fresh full mirror into a new folder (after a UIDVALIDITY change); the old one is kept' },
     'no-wait': { type: 'boolean', description: 'skip instead of waiting when another run holds the lock' },
@@ -65,10 +142,12 @@ export const backupCommand: CliCommand = {
   },
   needsHost: true,
   async run(ctx, args) {
-    const account = args.positionals[0];
-    if (account === undefined || args.positionals.length > 1) throw new UsageError('give exactly one ACCOUNT');
-    const options = backupOptions(args.values);
+    if (args.positionals.length > 1) throw new UsageError('give exactly one ACCOUNT (Dovecot) or none (Cyrus)');
     const host = await ctx.host();
+    if ((await serverKind(host, args.values, 'backup', ctx.signal)) === 'cyrus') return runCyrusBackupCommand(ctx, host, args);
+    const account = args.positionals[0];
+    if (account === undefined) throw new UsageError('give exactly one ACCOUNT', { hint: 'a Dovecot backup is per account' });
+    const options = backupOptions(args.values);
     if (args.values['dry-run']) {
       const built = buildDovecotBackupScript(host.config, account, options);
       const plan = describePlan(host.config, account, options);
