@@ -180,6 +180,7 @@ test('doveadm mailbox status matches the documented counts (alice and the hostil
   const s = info;
   // Other tests share the sandbox and change alice's mail: start from the seeded state.
   await sandboxCmd('reseed', 'dovecot', 'alice');
+  await sandboxCmd('reseed', 'dovecot', 'hostile');
   for (const slug of ['alice', 'hostile']) {
     const a = dovecotAccount(s, slug);
     const r = await doveadm(s, '-f', 'json', 'mailbox', 'status', '-u', a.name, 'messages', '*');
