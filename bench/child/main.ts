@@ -99,7 +99,8 @@ const tasks: Record<string, () => Promise<Record<string, unknown>>> = {
       const t0 = now();
       const accounts = await listAccounts(ctx);
       await pool(accounts, 8, async (a) => {
-        count += (await listMailboxes(ctx, a.name)).length;
+        const n = (await listMailboxes(ctx, a.name)).length;
+        count += n;
       });
       return { ms: now() - t0, count, accounts: accounts.length };
     }),

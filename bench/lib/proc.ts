@@ -3,7 +3,7 @@
  * reports its own result line). Wall time is taken with process.hrtime.bigint from spawn to 'close'.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 
 export interface Timed {
   ms: number;
@@ -22,6 +22,8 @@ export interface TimedOptions {
   input?: string | Buffer;
   timeoutMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** Send stdout straight to /dev/null (as `CMD > /dev/null` does): nothing counted. */
+  stdoutToNull?: boolean;
   /** Poll /proc/PID/status VmHWM every this many ms (default: off). */
   sampleRssMs?: number;
 }
@@ -38,12 +40,14 @@ function vmHwmKb(pid: number): number {
 export function timed(cmd: string, args: readonly string[], opts: TimedOptions = {}): Promise<Timed> {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env });
+    const devnull = opts.stdoutToNull ? openSync('/dev/null', 'w') : undefined;
+    const child = spawn(cmd, args, { stdio: ['pipe', devnull ?? 'pipe', 'pipe'], env: opts.env ?? process.env });
+    if (devnull !== undefined) closeSync(devnull);
     let bytes = 0;
     const keep: Buffer[] = [];
     let stderr = '';
     let peak = 0;
-    child.stdout.on('data', (c: Buffer) => {
+    child.stdout?.on('data', (c: Buffer) => {
       bytes += c.length;
       if (opts.keepStdout) keep.push(c);
     });
