@@ -12,7 +12,8 @@
  *      the old mirror and its state are kept beside it. Any other code: state kept byte-identical.
  *   2. archive (full/diff/incr): GNU tar --listed-incremental of the mirror (or, with live, of the live
  *      maildir while its dovecot-uidlist.lock files are held), leaving out tmp/ and dovecot-uidlist.lock;
- *      verified with tar -tzf and, for a full, the count of message files; then retention.
+ *      verified with tar -tzf and, for a full, the count of message files; then retention (RETENTION_FN of
+ *      backup/retention.ts, shared with the Cyrus backup).
  * Script exit codes: 0 done and in sync, 2 done but not fully in sync / unverified, 1 failed, 3 skipped.
  */
 import type { HostConfig } from '../hosts/model';
@@ -20,6 +21,7 @@ import { withPrivilege } from '../hosts/model';
 import type { HostContext } from '../hosts/context';
 import { dovecotLayout, type BackupLayout } from '../backup/layout';
 import { ScriptBuilder, sh, type BuiltScript } from '../backup/script';
+import { RETENTION_FN } from '../backup/retention';
 import { RunLogParser, type RunEvent } from '../backup/runlog';
 import { readLines } from '../util/lines';
 import { UsageError, CommandFailedError } from '../errors';
@@ -212,31 +214,6 @@ unlock_live() {
   mo_line livelock info released yes
 }
 
-retention() {
-  [ "$KEEP" -gt 0 ] || { mo_line retention skip reason keep-all; return 0; }
-  mo_line retention start keep "$KEEP"
-  i=0; newer_verified=no; removed=0
-  for f in $(ls "$ARCHIVES" | sed -n 's/^\\([0-9]\\{8\\}T[0-9]\\{6\\}Z-full\\)\\.meta$/\\1/p' | sort -r); do
-    i=$((i + 1))
-    if [ "$i" -gt "$KEEP" ]; then
-      if [ "$newer_verified" = yes ]; then
-        for m in "$ARCHIVES"/*.meta; do
-          [ -f "$m" ] || continue
-          if grep -qx "full=$f" "$m"; then
-            id=$(basename "$m" .meta)
-            rm -f "$ARCHIVES/$id.tar.gz" "$ARCHIVES/$id.snar" "$ARCHIVES/$id.folders" "$m"
-            removed=$((removed + 1)); mo_line retention info removed "$id" chain "$f"
-          fi
-        done
-      else
-        mo_line retention info kept "$f" reason 'no newer verified full archive yet'
-      fi
-    fi
-    grep -qx 'verified=yes' "$ARCHIVES/$f.meta" && newer_verified=yes
-  done
-  mo_line retention ok removed "$removed"
-}
-
 archive_step() {
   if [ "$LIVE" = yes ]; then
     SRC=$(mo_dove mailbox path -u "$ACCOUNT" INBOX 2>/dev/null) || SRC=''
@@ -341,6 +318,7 @@ export function buildDovecotBackupScript(host: HostConfig, account: string, opti
   b.param('RETRIES', String(options.retries ?? DEFAULT_RETRIES));
   b.param('MAILDIRLOCK', '/usr/lib/dovecot/maildirlock');
   b.param('LIVE_LOCK_TIMEOUT', String(options.liveLockTimeout ?? 30));
+  b.add(RETENTION_FN);
   b.add(BODY);
   return b.build();
 }
