@@ -29,7 +29,7 @@ export function manifest(dir: string, key: string): Generated | null {
   return { ...(JSON.parse(readFileSync(f, 'utf8')) as Generated), reused: true };
 }
 
-export function saveManifest(dir: string, key: string, g: Omit<Generated, 'reused' | 'at'>): Generated {
+export function saveManifest(dir: string, key: string, g: { writeMs: number; indexMs?: number; [k: string]: unknown }): Generated {
   const full = { ...g, at: new Date().toISOString() };
   writeFileSync(path.join(dir, `generated-${key}.json`), JSON.stringify(full, null, 2));
   return { ...full, reused: false };

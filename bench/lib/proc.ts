@@ -51,7 +51,7 @@ export function timed(cmd: string, args: readonly string[], opts: TimedOptions =
       bytes += c.length;
       if (opts.keepStdout) keep.push(c);
     });
-    child.stderr.on('data', (c: Buffer) => {
+    child.stderr!.on('data', (c: Buffer) => {
       if (stderr.length < 64 * 1024) stderr += c.toString('utf8');
     });
     const sampler = opts.sampleRssMs && child.pid ? setInterval(() => (peak = Math.max(peak, vmHwmKb(child.pid!))), opts.sampleRssMs) : undefined;
@@ -67,9 +67,9 @@ export function timed(cmd: string, args: readonly string[], opts: TimedOptions =
       if (sampler) clearInterval(sampler);
       resolve({ ms, code, signal, stdoutBytes: bytes, stdout: opts.keepStdout ? Buffer.concat(keep) : undefined, stderr, peakRssKb: peak });
     });
-    child.stdin.on('error', () => undefined);
-    if (opts.input !== undefined) child.stdin.end(opts.input);
-    else child.stdin.end();
+    child.stdin!.on('error', () => undefined);
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
+    else child.stdin!.end();
   });
 }
 
