@@ -1,16 +1,20 @@
 /**
  * What each mailops task action does, over the engines in src/core: the output streamed to the task terminal,
  * and the exit code with a one-line meaning.
- *   backup / archive  Dovecot: runBackup (mirror, or mirror + tar full/diff/incr), its run lines streamed
+ *   backup / archive  Dovecot: runBackup (mirror, or mirror + tar full/diff/incr), its run lines streamed;
+ *                     Cyrus: cyrusBackup (host-wide mailboxes.db dump + tar full/incr), the same streaming
  *   verify            Dovecot: verifyAccount (live vs mirror or an archive point)
- *   restore           Dovecot: planRestore + applyRestore (mirror / expunged / archive:ID); Cyrus: unexpunge
+ *   restore           Dovecot: planRestore + applyRestore (mirror / expunged / archive:ID); Cyrus: archive:ID
+ *                     restores one folder from a file backup into a NEW folder (cyrusRestore), else unexpunge
  *   unexpunge         Cyrus: unexpunge -u/-a (flagged $Restored)
  *   undelete          Cyrus: IMAP RENAME of a DELETED.* folder as the admin
  */
 import * as vscode from 'vscode';
+import { cyrusBackup, type CyrusBackupKind, type CyrusBackupResult } from '../../core/cyrus/backup';
 import { planUndelete, undelete } from '../../core/cyrus/deleted';
 import { unexpunge, type UnexpungePlan } from '../../core/cyrus/expunged';
 import { adminEndpoint } from '../../core/cyrus/imapAdmin';
+import { cyrusRestore, type CyrusRestoreResult } from '../../core/cyrus/restore';
 import { BACKUP_KINDS, describePlan, runBackup, type BackupKind, type BackupResult } from '../../core/dovecot/backup';
 import { applyRestore, planRestore } from '../../core/dovecot/restore';
 import { parseSetRef } from '../../core/dovecot/sets';
@@ -18,6 +22,8 @@ import type { RestorePlan } from '../../core/dovecot/types';
 import { verifyAccount } from '../../core/dovecot/verify';
 import { UsageError } from '../../core/errors';
 import type { HostContext } from '../../core/hosts/context';
+import { probe } from '../../core/probe';
+import type { RunEvent } from '../../core/backup/runlog';
 import type { Connections } from '../hosts/connections';
 import { DIM, RESET, colourStepLine, colourToolLine } from './ansi';
 import type { MailopsTaskDefinition } from './definition';
@@ -50,13 +56,92 @@ export function backupSummary(r: BackupResult): string {
   return `${head} (exit ${r.exitCode}): ${parts.join('; ') || (r.meaning ?? '')}`;
 }
 
-async function backup(ctx: HostContext, d: MailopsTaskDefinition, out: TaskOutput, signal: AbortSignal): Promise<ActionOutcome> {
-  if (ctx.config.server !== 'dovecot') {
-    throw new UsageError(`${ctx.config.name}: Mailops backs up Dovecot accounts with doveadm backup; this host is "${ctx.config.server}"`, {
-      hint: 'for Cyrus, file backups are run with the CLI (mailops backup) until the editor offers them',
+/** The host's server kind: its `server` setting, or (for `detect`) the one server a probe finds. */
+async function serverOf(ctx: HostContext, signal: AbortSignal): Promise<'dovecot' | 'cyrus'> {
+  if (ctx.config.server !== 'detect') return ctx.config.server;
+  const found = (await probe(ctx, signal)).detected;
+  if (found.length === 1 && found[0]) return found[0];
+  throw new UsageError(
+    found.length ? `${ctx.config.name} runs both Dovecot and Cyrus: the task cannot tell which one it is for` : `${ctx.config.name}: neither Dovecot nor Cyrus was found on the host`,
+    { host: ctx.config.name, hint: 'set "server" of the host in the mailops.hosts setting' },
+  );
+}
+
+/** Streams a backup script's lines: step lines coloured, progress in the status bar, warnings as problems. */
+function streamRunLines(out: TaskOutput): (line: string, events: RunEvent[]) => void {
+  return (line, events) => {
+    const output = events.find((e) => e.type === 'output');
+    const severity = output?.type === 'output' ? output.classified?.severity : undefined;
+    const step = events.find((e) => e.type === 'step-start');
+    if (step?.type === 'step-start') out.progress(step.step);
+    out.line(line.startsWith('MAILOPS ') ? colourStepLine(line) : colourToolLine(line, severity));
+    for (const e of events) {
+      if (e.type === 'warning') {
+        const sev = e.classified?.severity === 'error' ? 'error' : 'warning';
+        out.problem(sev, e.classified ? `${e.classified.meaning}: ${e.message}` : e.message, e.classified?.kind);
+      }
+      if (e.type === 'step-end' && e.status === 'fail') out.problem('error', `${e.step} failed${e.fields.meaning ? `: ${e.fields.meaning}` : ''}`, e.step);
+    }
+  };
+}
+
+/**
+ * The task's exit code for a Cyrus backup, as the script's codes for Dovecot: 0 done and verified, 1 failed,
+ * 2 done with warnings (or the archive not verified), 3 skipped (another run holds the lock).
+ */
+export function cyrusBackupExit(r: CyrusBackupResult): number {
+  if (r.skipped) return 3;
+  if (!r.ok) return 1;
+  return r.exitCode === 0 && r.verified && r.warnings.length === 0 ? 0 : 2;
+}
+
+/** "OK (exit 0): full archive 20261122T042141Z-full (3.1 MiB, verified), 12 mailboxes in the mailboxes.db dump; …". */
+export function cyrusBackupSummary(r: CyrusBackupResult): string {
+  const code = cyrusBackupExit(r);
+  if (code === 3) return vscode.l10n.t('exit 3: skipped: another Cyrus backup run holds the lock');
+  const parts: string[] = [];
+  if (r.archiveId) {
+    parts.push(
+      vscode.l10n.t(
+        '{0} archive {1} ({2} bytes, {3})',
+        r.level ?? r.kind,
+        r.archiveId,
+        r.bytes ?? '?',
+        r.verified ? vscode.l10n.t('verified') : vscode.l10n.t('NOT verified'),
+      ),
+    );
+  }
+  if (r.mailboxes !== null) parts.push(vscode.l10n.t('{0} mailboxes in the mailboxes.db dump', r.mailboxes));
+  if (r.retention.removed.length) parts.push(vscode.l10n.t('retention removed {0}', r.retention.removed.join(', ')));
+  if (r.warnings.length) parts.push(vscode.l10n.t('{0} warning(s)', r.warnings.length));
+  if (r.log) parts.push(vscode.l10n.t('log on the host: {0}', r.log));
+  const head = code === 0 ? vscode.l10n.t('OK') : code === 2 ? vscode.l10n.t('done with warnings') : vscode.l10n.t('FAILED');
+  return `${head} (exit ${code}): ${parts.join('; ')}`;
+}
+
+async function cyrusBackupAction(ctx: HostContext, d: MailopsTaskDefinition, out: TaskOutput, signal: AbortSignal): Promise<ActionOutcome> {
+  const kind = d.kind ?? 'incr';
+  if (kind !== 'full' && kind !== 'incr') {
+    throw new UsageError(`"kind": "${kind}" is not a Cyrus backup kind; a Cyrus backup is "full" or "incr"`, {
+      host: ctx.config.name,
+      hint: 'Cyrus is backed up host-wide with tar: a full archive, then incremental ones on it (the first run is always full)',
     });
   }
-  const account = need(d.account, 'an account');
+  if (d.account) out.line(`${DIM}(a Cyrus backup is host-wide: "account": "${d.account}" is ignored)${RESET}`);
+  if (d.dryRun) {
+    out.line(vscode.l10n.t('1. dump mailboxes.db with ctl_mboxlist -d'));
+    out.line(vscode.l10n.t('2. tar a {0} archive of the partitions and the config directory (--listed-incremental)', kind));
+    out.line(vscode.l10n.t('3. verify the archive with tar -tzf; retention of older chains'));
+    return { code: 0, summary: vscode.l10n.t('dry run: nothing was changed') };
+  }
+  const r = await cyrusBackup(ctx, { kind: kind satisfies CyrusBackupKind }, { signal, onLine: streamRunLines(out) });
+  for (const id of r.retention.kept) out.line(`${DIM}retention: kept ${id} (no newer verified full archive yet)${RESET}`);
+  return { code: cyrusBackupExit(r), summary: cyrusBackupSummary(r) };
+}
+
+async function backup(ctx: HostContext, d: MailopsTaskDefinition, out: TaskOutput, signal: AbortSignal): Promise<ActionOutcome> {
+  if ((await serverOf(ctx, signal)) === 'cyrus') return cyrusBackupAction(ctx, d, out, signal);
+  const account = need(d.account, 'an account (a Dovecot backup is per account)');
   const kind = (d.kind ?? (d.action === 'archive' ? 'full' : 'mirror')) as BackupKind;
   if (!BACKUP_KINDS.includes(kind)) throw new UsageError(`unknown backup kind "${kind}"`, { hint: 'use mirror, full, diff or incr' });
   if (d.action === 'archive' && kind === 'mirror') throw new UsageError('an archive task needs kind full, diff or incr');
@@ -64,28 +149,7 @@ async function backup(ctx: HostContext, d: MailopsTaskDefinition, out: TaskOutpu
     describePlan(ctx.config, account, { kind }).forEach((s, i) => out.line(`${i + 1}. ${s}`));
     return { code: 0, summary: vscode.l10n.t('dry run: nothing was changed') };
   }
-  const r = await runBackup(
-    ctx,
-    account,
-    { kind },
-    {
-      signal,
-      onLine: (line, events) => {
-        const output = events.find((e) => e.type === 'output');
-        const severity = output?.type === 'output' ? output.classified?.severity : undefined;
-        const step = events.find((e) => e.type === 'step-start');
-        if (step?.type === 'step-start') out.progress(step.step);
-        out.line(line.startsWith('MAILOPS ') ? colourStepLine(line) : colourToolLine(line, severity));
-        for (const e of events) {
-          if (e.type === 'warning') {
-            const sev = e.classified?.severity === 'error' ? 'error' : 'warning';
-            out.problem(sev, e.classified ? `${e.classified.meaning}: ${e.message}` : e.message, e.classified?.kind);
-          }
-          if (e.type === 'step-end' && e.status === 'fail') out.problem('error', `${e.step} failed${e.fields.meaning ? `: ${e.fields.meaning}` : ''}`, e.step);
-        }
-      },
-    },
-  );
+  const r = await runBackup(ctx, account, { kind }, { signal, onLine: streamRunLines(out) });
   return { code: r.exitCode, summary: backupSummary(r) };
 }
 
@@ -117,8 +181,39 @@ function printRestorePlan(plan: RestorePlan, out: TaskOutput): void {
   for (const f of plan.missingMailboxes) out.problem('warning', `the source has no folder ${f}`, 'restore-missing-folder');
 }
 
-async function restore(ctx: HostContext, d: MailopsTaskDefinition, out: TaskOutput, signal: AbortSignal): Promise<ActionOutcome> {
-  if (ctx.config.server === 'cyrus') return unexpungeAction(ctx, { ...d, action: 'unexpunge' }, out, signal);
+function printCyrusRestore(r: CyrusRestoreResult, out: TaskOutput): void {
+  out.line(`${r.account}: folder ${JSON.stringify(r.folder)} from ${r.archive} (chain ${r.chain.join(' + ')}) into the new folder ${JSON.stringify(r.target.folder)}`);
+  for (const m of r.messages) out.line(`  UID ${m.uid}  ${m.date ?? '?'}  ${m.size} B  from ${m.from ?? '?'}  ${JSON.stringify(m.subject ?? '')}`);
+}
+
+/** Cyrus: one folder (or some UIDs of it) from an archive point of a file backup into a NEW folder. */
+async function cyrusArchiveRestore(ctx: HostContext, d: MailopsTaskDefinition, out: TaskOutput, signal: AbortSignal, connections: Connections): Promise<ActionOutcome> {
+  const account = need(d.account, 'an account');
+  const folder = need(d.mailbox, '"mailbox": the archived folder to restore');
+  const archiveId = (d.source ?? '').slice('archive:'.length);
+  const req = { account, folder, archiveId, ...(d.uids?.length ? { uids: d.uids } : {}), ...(d.to ? { to: d.to } : {}) };
+  if (d.dryRun) {
+    out.progress(vscode.l10n.t('extracting'));
+    const plan = await cyrusRestore(ctx, { ...req, dryRun: true }, undefined, signal);
+    printCyrusRestore(plan, out);
+    return { code: 0, summary: vscode.l10n.t('dry run: {0} message(s) would be restored into the new folder {1}; nothing was changed', plan.messages.length, plan.target.folder) };
+  }
+  const ep = adminEndpoint(ctx);
+  // From secret storage, else an input box; never written to the terminal or the log.
+  const password = await connections.prompter.askSecret({ host: ctx.config.name, user: ep.user, kind: 'password', prompt: vscode.l10n.t('Cyrus admin password for {0} on {1}', ep.user, ctx.config.name), echo: false });
+  if (password === undefined) return { code: 1, summary: vscode.l10n.t('exit 1: no admin password given; nothing was changed') };
+  out.progress(vscode.l10n.t('restoring'));
+  out.line(`${DIM}extracting ${JSON.stringify(folder)} from the archive chain of ${archiveId}, creating the new folder as ${ep.user}, copying, reconstruct${RESET}`);
+  const r = await cyrusRestore(ctx, req, password, signal);
+  printCyrusRestore(r, out);
+  return { code: 0, summary: vscode.l10n.t('OK (exit 0): {0} message(s) of {1} restored into the new folder {2} (checked in its cyrus.index)', r.restored ?? 0, r.folder, r.target.folder) };
+}
+
+async function restore(ctx: HostContext, d: MailopsTaskDefinition, out: TaskOutput, signal: AbortSignal, connections: Connections): Promise<ActionOutcome> {
+  if ((await serverOf(ctx, signal)) === 'cyrus') {
+    if (d.source?.startsWith('archive:')) return cyrusArchiveRestore(ctx, d, out, signal, connections);
+    return unexpungeAction(ctx, { ...d, action: 'unexpunge' }, out, signal);
+  }
   const account = need(d.account, 'an account');
   const source = parseSetRef(d.source, { kind: 'expunged' });
   out.progress(vscode.l10n.t('planning'));
@@ -189,7 +284,7 @@ export function actionRunner(connections: Connections): ActionRunner {
       case 'verify':
         return verify(ctx, d, out, signal);
       case 'restore':
-        return restore(ctx, d, out, signal);
+        return restore(ctx, d, out, signal, connections);
       case 'unexpunge':
         return unexpungeAction(ctx, d, out, signal);
       case 'undelete':

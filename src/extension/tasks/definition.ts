@@ -16,9 +16,9 @@ export interface MailopsTaskDefinition extends vscode.TaskDefinition {
   account?: string;
   /** Folder: unexpunge (Cyrus display folder), restore's selection. */
   mailbox?: string;
-  /** Backup kind: mirror | full | diff | incr (archive defaults to full). */
+  /** Backup kind: Dovecot mirror | full | diff | incr (archive defaults to full); Cyrus full | incr (default incr). */
   kind?: string;
-  /** Backup set: verify (mirror | archive:ID), restore (mirror | expunged | archive:ID). */
+  /** Backup set: verify (mirror | archive:ID), restore (Dovecot mirror | expunged | archive:ID; Cyrus archive:ID of a file backup). */
   source?: string;
   /** Messages (UIDs) for unexpunge. */
   uids?: number[];
@@ -45,7 +45,8 @@ export function parseDefinition(raw: unknown): MailopsTaskDefinition | { error: 
   const host = str(o.host);
   if (!host) return { error: '"host" (a configured host name) is missing' };
   const account = str(o.account);
-  if (action !== 'undelete' && !account) return { error: `the ${action} task needs "account"` };
+  // A Cyrus backup is host-wide (no account); whether the host is Cyrus is decided when the task runs.
+  if (action !== 'undelete' && action !== 'backup' && action !== 'archive' && !account) return { error: `the ${action} task needs "account"` };
   const uids = Array.isArray(o.uids) ? o.uids.filter((u): u is number => typeof u === 'number' && Number.isInteger(u) && u > 0) : undefined;
   const def: MailopsTaskDefinition = { type: TASK_TYPE, action: action as TaskAction, host };
   if (account) def.account = account;

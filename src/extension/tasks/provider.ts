@@ -1,14 +1,21 @@
 /**
  * The `mailops` task type: a TaskProvider that resolves tasks.json entries, and createTask() for the
  * commands. Every task runs in a MailopsTaskTerminal (CustomExecution) with the problem matcher of its
- * server: $mailops-dsync (Dovecot) or $mailops-cyrus (Cyrus).
+ * server: $mailops-dsync (Dovecot) or $mailops-cyrus (Cyrus). runInTask() runs work that cannot be written as
+ * a definition (the restore preview's chosen messages) in the same kind of terminal and hands its result back.
  */
 import * as vscode from 'vscode';
 import type { Connections } from '../hosts/connections';
 import { getLog } from '../log';
 import { actionRunner } from './actions';
 import { TASK_TYPE, parseDefinition, taskName, type MailopsTaskDefinition } from './definition';
-import { MailopsTaskTerminal, type TaskRun } from './terminal';
+import { MailopsTaskTerminal, type ActionOutcome, type ActionRunner, type TaskOutput, type TaskRun } from './terminal';
+
+/** Work run in a task terminal by runInTask: its outcome ends the task, its value goes back to the caller. */
+export type TaskWork<T> = (out: TaskOutput, signal: AbortSignal) => Promise<{ outcome: ActionOutcome; value: T }>;
+
+/** The Cyrus backup kinds provideTasks offers per Cyrus host. */
+const CYRUS_PROVIDED_KINDS = ['full', 'incr'] as const;
 
 const KEEP_RUNS = 50;
 
@@ -23,9 +30,18 @@ export class MailopsTasks implements vscode.TaskProvider, vscode.Disposable {
     this.registration = vscode.tasks.registerTaskProvider(TASK_TYPE, this);
   }
 
-  /** Tasks are defined in tasks.json or started from the Hosts view; nothing to list up front. */
+  /**
+   * What "Run Task" lists: for each configured Cyrus host, its backups (full and incr: a Cyrus backup is
+   * host-wide). Nothing per account and nothing for Dovecot hosts: a Dovecot backup is per account, and a host
+   * with 25,000 accounts would fill the list with 25,000 × kinds entries (and need the account list from the
+   * host just to open it). Per-account tasks are started from the Hosts view or written in tasks.json
+   * ({"type": "mailops", "action": "backup", "host": "…", "account": "…"}), which resolveTask runs.
+   */
   provideTasks(): vscode.Task[] {
-    return [];
+    return this.connections
+      .hosts()
+      .filter((h) => h.server === 'cyrus')
+      .flatMap((h) => CYRUS_PROVIDED_KINDS.map((kind) => this.createTask({ type: TASK_TYPE, action: 'backup', host: h.name, kind })));
   }
 
   resolveTask(task: vscode.Task): vscode.Task | undefined {
@@ -38,12 +54,16 @@ export class MailopsTasks implements vscode.TaskProvider, vscode.Disposable {
   }
 
   /** A task for a definition (its scope defaults to the workspace). */
-  createTask(def: MailopsTaskDefinition, scope: vscode.TaskScope | vscode.WorkspaceFolder = vscode.workspace.workspaceFolders?.[0] ?? vscode.TaskScope.Workspace): vscode.Task {
+  createTask(
+    def: MailopsTaskDefinition,
+    scope: vscode.TaskScope | vscode.WorkspaceFolder = vscode.workspace.workspaceFolders?.[0] ?? vscode.TaskScope.Workspace,
+    runner: ActionRunner = actionRunner(this.connections),
+  ): vscode.Task {
     const server = this.connections.hosts().find((h) => h.name === def.host)?.server;
     const matcher = server === 'cyrus' ? '$mailops-cyrus' : '$mailops-dsync';
     const execution = new vscode.CustomExecution(async (resolved) => {
       const d = parseDefinition(resolved);
-      const terminal = new MailopsTaskTerminal('error' in d ? def : d, actionRunner(this.connections));
+      const terminal = new MailopsTaskTerminal('error' in d ? def : d, runner);
       this.recent.push(terminal);
       if (this.recent.length > KEEP_RUNS) this.recent.shift();
       this.started.fire(terminal);
@@ -60,6 +80,38 @@ export class MailopsTasks implements vscode.TaskProvider, vscode.Disposable {
   async run(def: MailopsTaskDefinition): Promise<vscode.TaskExecution> {
     getLog().info(`task: ${taskName(def)}`);
     return vscode.tasks.executeTask(this.createTask(def));
+  }
+
+  /**
+   * Run `work` as a task (its output streams in the task terminal like every other run, cancel stops it) and
+   * resolve with its value; rejects when the work fails or the task is cancelled. `def` names the task. The
+   * work runs once: re-running the task from the task list does not repeat it.
+   */
+  async runInTask<T>(def: MailopsTaskDefinition, work: TaskWork<T>): Promise<T> {
+    let settle!: { resolve: (v: T) => void; reject: (e: unknown) => void };
+    const result = new Promise<T>((resolve, reject) => (settle = { resolve, reject }));
+    let used = false;
+    const runner: ActionRunner = async (_d, out, signal) => {
+      if (used) return { code: 1, summary: vscode.l10n.t('exit 1: this run was started from a view; start it there again') };
+      used = true;
+      try {
+        const r = await work(out, signal);
+        settle.resolve(r.value);
+        return r.outcome;
+      } catch (error) {
+        settle.reject(error);
+        throw error;
+      }
+    };
+    getLog().info(`task: ${taskName(def)}`);
+    const execution = await vscode.tasks.executeTask(this.createTask(def, undefined, runner));
+    // A task that ends before its work ran (e.g. terminated while starting) settles the caller too.
+    const ended = vscode.tasks.onDidEndTask((e) => {
+      if (e.execution !== execution) return;
+      ended.dispose();
+      if (!used) settle.reject(new Error(vscode.l10n.t('The task ended before it ran.')));
+    });
+    return result.finally(() => ended.dispose());
   }
 
   /** Recent runs, oldest first (for the test API). */
