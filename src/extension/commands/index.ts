@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { MailopsError } from '../../core/errors';
 import { getLog, logError } from '../log';
 import { runArchiveCommand, runBackupCommand } from './backup/run';
+import { restoreCyrusFolder } from './cyrus/restoreFolder';
 import { addHost } from './host/add';
 import { connectHost } from './host/connect';
 import { disconnectHost } from './host/disconnect';
@@ -45,6 +46,7 @@ export const commands: readonly CommandDefinition[] = [
   runUnexpungeCommand,
   runUndeleteCommand,
   runRestoreCommand,
+  restoreCyrusFolder,
 ];
 
 export function registerCommands(services: Services): vscode.Disposable[] {

@@ -96,6 +96,11 @@ export class EditorPrompter implements Prompter {
     return value;
   }
 
+  /** Keep a secret for host + user + kind in secret storage (as "Remember" does after an input box). */
+  async remember(host: string, user: string, kind: SecretKind, value: string): Promise<void> {
+    await this.store(secretKey(host, user, kind), value);
+  }
+
   private async store(key: string, value: string): Promise<void> {
     await this.context.secrets.store(key, value);
     const keys = new Set(this.context.globalState.get<string[]>(INDEX_KEY, []));

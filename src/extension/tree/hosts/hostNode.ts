@@ -1,6 +1,6 @@
 /**
  * A configured mail host: the root of everything Mailops shows for that server. Its icon and description
- * follow the transport's connection state; its children are "Logs", "Deleted folders" (Cyrus) and the
+ * follow the transport's connection state; its children are "Logs", "Backups" and "Deleted folders" (Cyrus) and the
  * accounts, paged (the first page, then "Show more…") and filtered by mailops.host.filter, so a host with
  * 25,000 accounts stays responsive.
  */
@@ -15,6 +15,7 @@ import { loadOrError } from '../common/errorNode';
 import { codeSpan } from '../common/markdown';
 import { MoreNode, type Pageable } from '../common/moreNode';
 import { MessageNode } from '../common/messageNode';
+import { CyrusBackupsNode } from '../cyrusBackups/cyrusBackupsNode';
 import { DeletedFoldersNode } from '../deleted/deletedFoldersNode';
 import { LogsNode } from '../logs/logsNode';
 import { MailopsNode } from '../node';
@@ -175,7 +176,7 @@ export class HostNode extends MailopsNode implements Pageable {
       if (this.shown < page) this.shown = page;
       const shown = matching.slice(0, this.shown);
       const out: MailopsNode[] = [new LogsNode(this, services)];
-      if (this.serverKind === 'cyrus') out.push(new DeletedFoldersNode(this, services));
+      if (this.serverKind === 'cyrus') out.push(new CyrusBackupsNode(this, services), new DeletedFoldersNode(this, services));
       for (const a of shown) {
         let node = this.nodes.get(a.name);
         if (!node) this.nodes.set(a.name, (node = new AccountNode(this, a, services)));
