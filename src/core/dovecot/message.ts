@@ -18,14 +18,17 @@ import type { HostContext } from '../hosts/context';
 import { previewMessage, type MessagePreview } from '../mail/mime';
 import { doveadmArgv } from './doveadm';
 import { doveadmFailure } from './jsonStream';
-import { openSet, type OpenSetOptions, type OpenedSet } from './sets';
+import { openSet, setLabel, type OpenSetOptions, type OpenedSet } from './sets';
 import type { BackupSetRef } from './types';
 
 export const DEFAULT_MAX_BYTES = 2 * 1024 * 1024;
 export const MESSAGE_FETCH_FIELDS = ['mailbox', 'uid', 'guid', 'size.physical', 'text'] as const;
 
-/** Which message: by mailbox (GUID or name) and UID, or by message GUID (first match, optionally in one mailbox). */
-export type MessageLocator = { mailboxGuid: string; uid: number; mailbox?: string } | { mailbox: string; uid: number } | { guid: string; mailbox?: string };
+/**
+ * Which message: by mailbox (GUID or name) and UID, or by message GUID (first match, optionally in one mailbox).
+ * The mailbox name may be left out only for a set of one mailbox (expunged).
+ */
+export type MessageLocator = { mailboxGuid: string; uid: number; mailbox?: string } | { mailbox?: string; uid: number } | { guid: string; mailbox?: string };
 
 export interface ReadMessageOptions {
   /** Keep at most this many bytes of the message (default 2 MiB); a larger message is truncated with a note. */
@@ -231,15 +234,18 @@ export class PagerMessageReader {
 export async function readMessage(ctx: HostContext, account: string, setRef: BackupSetRef, locator: MessageLocator, opts: ReadMessageOptions = {}): Promise<DovecotMessage> {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw new UsageError(`maxBytes must be a whole number of bytes above 0 (got ${String(maxBytes)})`);
-  const set = opts.set ?? (await openSet(ctx, account, setRef, { ...opts.openSet, signal: opts.signal }));
+  if (opts.set) return readFromSet(ctx, account, opts.set, locator, maxBytes, opts);
+  // The live set needs nothing opened (no settings read): the fetch is the only command.
+  if (setRef.kind === 'live') return readFromSet(ctx, account, { ref: setRef, label: setLabel(setRef), overrides: {}, onlyMailbox: null }, locator, maxBytes, opts);
+  const set = await openSet(ctx, account, setRef, { ...opts.openSet, signal: opts.signal });
   try {
     return await readFromSet(ctx, account, set, locator, maxBytes, opts);
   } finally {
-    if (!opts.set) await set.close();
+    await set.close();
   }
 }
 
-async function readFromSet(ctx: HostContext, account: string, set: OpenedSet, locator: MessageLocator, maxBytes: number, opts: ReadMessageOptions): Promise<DovecotMessage> {
+async function readFromSet(ctx: HostContext, account: string, set: Pick<OpenedSet, 'ref' | 'label' | 'overrides' | 'onlyMailbox'>, locator: MessageLocator, maxBytes: number, opts: ReadMessageOptions): Promise<DovecotMessage> {
   const host = ctx.config.name;
   let mailbox = locator.mailbox;
   if (set.onlyMailbox !== null) {

@@ -1,15 +1,15 @@
 /**
  * Read-only documents of single messages: `mailops-message:/HOST/ACCOUNT/MAILBOX/UID.eml?REF` where REF is
- * the JSON of a MessageRef. Dovecot messages (live or in lazy_expunge's mailbox) come from `doveadm fetch
- * text`; Cyrus expunged messages from their file on the host (headers and text, as the CLI's --show).
+ * the JSON of a MessageRef. Dovecot messages (live or in lazy_expunge's mailbox) come from readMessage
+ * (core/dovecot/message.ts: decoded headers and text, attachments listed, at most 2 MiB read); Cyrus expunged
+ * messages from their file on the host (headers and text, as the CLI's --show).
  */
 import * as vscode from 'vscode';
 import { previewExpunged } from '../../../core/cyrus/expunged';
-import { streamDoveadmJson } from '../../../core/dovecot/jsonStream';
+import { MessageNotFoundError, readMessage, type DovecotMessage } from '../../../core/dovecot/message';
 import type { Connections } from '../../hosts/connections';
 
 export const MESSAGE_SCHEME = 'mailops-message';
-const MAX_CHARS = 1024 * 1024;
 
 export interface MessageRef {
   server: 'dovecot' | 'cyrus';
@@ -39,6 +39,14 @@ export function messageUri(ref: MessageRef): vscode.Uri {
   });
 }
 
+/** A Dovecot message as the read-only document shows it: a source line, decoded headers, attachments, text. */
+export function renderDovecotMessage(m: DovecotMessage): string {
+  const head = [`X-Mailops-Source: ${m.host} ${m.account} ${m.set} ${m.mailbox} UID ${m.uid} (GUID ${m.guid})`, ...m.headers.map(([k, v]) => `${k}: ${v}`)];
+  for (const a of m.attachments) head.push(`X-Mailops-Attachment: ${a.name ?? `(part ${a.partId})`} (${a.type}, ${a.size} bytes${a.truncated ? ', cut' : ''})`);
+  if (m.html !== null) head.push('X-Mailops-Note: the message also has an HTML part (not shown here)');
+  return [...head, '', m.text].join('\n');
+}
+
 export class MessageDocuments implements vscode.TextDocumentContentProvider {
   constructor(private readonly connections: Connections) {}
 
@@ -61,15 +69,16 @@ export class MessageDocuments implements vscode.TextDocumentContentProvider {
         const headers = m.headers.map(([k, v]) => `${k}: ${v}`);
         return [...head, ...(headers.length ? headers : [`From: ${m.from ?? ''}`, `To: ${m.to ?? ''}`, `Date: ${m.date ?? ''}`, `Subject: ${m.subject ?? ''}`]), '', m.text].join('\n');
       }
-      for await (const o of streamDoveadmJson(ctx, ['fetch', '-u', ref.account, 'text', 'mailbox', ref.mailbox, 'uid', String(ref.uid)], {
-        signal: ac.signal,
-        what: `reading message UID ${ref.uid} of ${ref.mailbox} failed`,
-      })) {
-        const text = typeof o.text === 'string' ? o.text : '';
-        ac.abort();
-        return text.length > MAX_CHARS ? `${text.slice(0, MAX_CHARS)}\n\n[${vscode.l10n.t('cut at {0} characters', MAX_CHARS)}]` : text;
+      try {
+        // The engine's reader (one doveadm fetch, MIME decoded, capped at 2 MiB); the HTML part is not shown here.
+        const m = await readMessage(ctx, ref.account, { kind: ref.source }, { mailbox: ref.mailbox, uid: ref.uid }, { signal: ac.signal });
+        return renderDovecotMessage(m);
+      } catch (error) {
+        if (error instanceof MessageNotFoundError) {
+          return vscode.l10n.t('Message UID {0} is no longer in {1} of {2} (expunged or moved meanwhile). Refresh the folder.', ref.uid, ref.mailbox, ref.account);
+        }
+        throw error;
       }
-      return vscode.l10n.t('Message UID {0} is no longer in {1} of {2} (expunged or moved meanwhile). Refresh the folder.', ref.uid, ref.mailbox, ref.account);
     } catch (error) {
       if (ac.signal.aborted && token.isCancellationRequested) return '';
       return `${vscode.l10n.t('Could not read the message.')}\n\n${error instanceof Error ? error.message : String(error)}`;
