@@ -26,7 +26,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Mailop
   context.subscriptions.push(connections, hostsProvider, hostsView, tasks, registerMessageDocuments(connections));
   context.subscriptions.push(...registerCommands({ context, hostsProvider, connections, tasks }));
   registerLogs(context, { hosts: connections });
-  registerPreview(context, { hostContext: (host) => connections.get(host) });
+  registerPreview(context, { hostContext: (host) => connections.get(host), tasks });
   await hostsProvider.refresh();
 
   if (context.extensionMode === vscode.ExtensionMode.Test) {

@@ -11,7 +11,7 @@ import { readHostsSetting } from '../hosts/settings';
 import { getLog, logError } from '../log';
 import { createHostContexts, type HostContexts } from '../logs/hosts';
 import type { PreviewSourceFactory } from './dataSource';
-import { RestorePreviewPanel } from './panel';
+import { RestorePreviewPanel, type PreviewTaskRunner } from './panel';
 import { engineSources } from './sources';
 
 export const PREVIEW_COMMAND = 'mailops.restore.preview';
@@ -21,6 +21,8 @@ export interface PreviewDeps {
   readonly hostContext?: (host: string) => HostContext | Promise<HostContext>;
   /** Replaces the engine-backed sources (tests). */
   readonly sources?: PreviewSourceFactory;
+  /** Runs confirmed restores as `mailops` tasks (MailopsTasks); without it they run in place. */
+  readonly tasks?: PreviewTaskRunner;
 }
 
 /** What the tree passes: engine is taken from the host's `server` setting when omitted. */
@@ -56,7 +58,7 @@ export function registerPreview(context: vscode.ExtensionContext, deps: PreviewD
   const command = vscode.commands.registerCommand(PREVIEW_COMMAND, async (args: unknown) => {
     try {
       const origin = resolveOrigin(args);
-      return await RestorePreviewPanel.show(context.extensionUri, origin, () => sources(origin));
+      return await RestorePreviewPanel.show(context.extensionUri, origin, () => sources(origin), deps.tasks);
     } catch (error) {
       logError(PREVIEW_COMMAND, error);
       void vscode.window.showErrorMessage(error instanceof Error ? (error.message.split('\n')[0] ?? error.message) : String(error));
@@ -72,7 +74,7 @@ export function registerPreview(context: vscode.ExtensionContext, deps: PreviewD
         return;
       }
       try {
-        RestorePreviewPanel.revive(panel, context.extensionUri, await sources(state.origin));
+        RestorePreviewPanel.revive(panel, context.extensionUri, await sources(state.origin), deps.tasks);
       } catch (error) {
         logError('restore preview (reload)', error);
         panel.dispose();

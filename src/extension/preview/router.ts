@@ -1,7 +1,9 @@
 /**
  * The extension side of the preview protocol: validates every message the webview posts (isWebviewMessage),
- * streams the plan in chunks, answers preview requests with matched responses, runs the restore once at a time.
- * No vscode import (the panel passes `post`, `confirm` and `log`): unit tested in node.
+ * streams the plan in chunks, answers preview requests with matched responses, runs the restore once at a time
+ * (through the host's `runRestore`, i.e. as a VS Code task, when it has one), reporting progress and the
+ * verified result back to the webview. No vscode import (the panel passes `post`, `confirm`, `log` and
+ * `runRestore`): unit tested in node.
  */
 import {
   PLAN_CHUNK_SIZE,
@@ -10,6 +12,7 @@ import {
   isWebviewMessage,
   type ExtensionMessage,
   type PreviewRow,
+  type RestoreOutcome,
   type RestoreTarget,
   type WebviewMessage,
 } from '../../shared/previewProtocol';
@@ -23,6 +26,14 @@ export interface RouterHost {
   log(level: 'info' | 'warn' | 'error', message: string): void;
   /** The current selection (for a status bar or a command); optional. */
   onSelection?(ids: readonly string[]): void;
+  /**
+   * Runs a confirmed restore where the operator sees it run (the panel: as a `mailops` task whose terminal
+   * streams each progress line, cancellable there). `work` does the restore; `line` writes to that output and
+   * `signal` is the task's cancellation. Absent: the restore runs in place.
+   */
+  /** Localizes a message for the webview (vscode.l10n.t in the panel); `{0}`… are the arguments. Default: English. */
+  t?(message: string, ...args: Array<string | number>): string;
+  runRestore?(count: number, target: RestoreTarget, work: (line: (text: string) => void, signal: AbortSignal) => Promise<RestoreOutcome>): Promise<RestoreOutcome>;
 }
 
 export class PreviewRouter {
@@ -39,6 +50,10 @@ export class PreviewRouter {
     private readonly source: PreviewDataSource,
     private readonly host: RouterHost,
   ) {}
+
+  private t(message: string, ...args: Array<string | number>): string {
+    return this.host.t ? this.host.t(message, ...args) : message.replace(/\{(\d+)\}/g, (m, i: string) => String(args[Number(i)] ?? m));
+  }
 
   /** Entry point for `webview.onDidReceiveMessage`. Anything that is not a valid WebviewMessage is dropped. */
   async receive(raw: unknown): Promise<void> {
@@ -139,24 +154,24 @@ export class PreviewRouter {
 
   private async runRestore(ids: readonly string[], target: RestoreTarget): Promise<void> {
     if (this.restoreAbort) {
-      await this.host.post({ type: 'error', scope: 'restore', error: { message: 'A restore is already running in this preview.' } });
+      await this.host.post({ type: 'error', scope: 'restore', error: { message: this.t('A restore is already running in this preview.') } });
       return;
     }
     await this.loading;
     const unknown = ids.filter((id) => !this.known.has(id));
     if (unknown.length) {
       this.host.log('warn', `restore preview: runRestore named ${unknown.length} ids that are not in the plan`);
-      await this.host.post({ type: 'error', scope: 'restore', error: { message: `${unknown.length} of the selected messages are not in the current plan.`, hint: 'Reload the preview and select again.' } });
+      await this.host.post({ type: 'error', scope: 'restore', error: { message: this.t('{0} of the selected messages are not in the current plan.', unknown.length), hint: this.t('Reload the preview and select again.') } });
       return;
     }
     const header = this.source.header();
     if ((target.kind === 'original' && !header.intoOriginalAllowed) || (target.kind === 'folder' && !header.folderTargetAllowed)) {
-      await this.host.post({ type: 'error', scope: 'restore', error: { message: `This source cannot restore into ${describeTarget(target)}.` } });
+      await this.host.post({ type: 'error', scope: 'restore', error: { message: this.t('This source cannot restore into {0}.', describeTarget(target)) } });
       return;
     }
     const unique = [...new Set(ids)];
     if (!(await this.host.confirm(unique.length, target))) {
-      await this.host.post({ type: 'error', scope: 'restore', error: { message: 'Restore cancelled.' } });
+      await this.host.post({ type: 'error', scope: 'restore', error: { message: this.t('Restore cancelled.') } });
       return;
     }
     const abort = new AbortController();
@@ -164,7 +179,18 @@ export class PreviewRouter {
     try {
       await this.host.post({ type: 'restore/started', total: unique.length, target: describeTarget(target) });
       this.host.log('info', `restore preview: restoring ${unique.length} messages of ${header.origin.host}/${header.origin.account} from ${header.origin.source} into ${describeTarget(target)}`);
-      const result = await this.source.restore(unique, target, (progress) => void this.host.post({ type: 'restore/progress', progress }), abort.signal);
+      const work = (line: (text: string) => void, signal: AbortSignal): Promise<RestoreOutcome> =>
+        this.source.restore(
+          unique,
+          target,
+          (progress) => {
+            line(`[${progress.done}/${progress.total}] ${progress.message ?? ''}`.trimEnd());
+            void this.host.post({ type: 'restore/progress', progress });
+          },
+          // The webview's Cancel and the task's (terminate, close its terminal) both stop it.
+          signal === abort.signal ? signal : AbortSignal.any([abort.signal, signal]),
+        );
+      const result = this.host.runRestore ? await this.host.runRestore(unique.length, target, work) : await work(() => undefined, abort.signal);
       this.host.log('info', `restore preview: restored ${result.restored}, skipped ${result.skipped}, failed ${result.failed}; verify missing=${result.verify.missing}`);
       await this.host.post({ type: 'restore/result', result });
     } catch (error) {
