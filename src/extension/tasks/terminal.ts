@@ -82,7 +82,9 @@ export class MailopsTaskTerminal implements vscode.Pseudoterminal, TaskRun {
       progress = p;
       return this.done;
     });
-    this.write(`${BOLD}Mailops ${d.action}${d.dryRun ? ' (dry run)' : ''}${RESET} on ${d.host}${d.account ? `, account ${d.account}` : ''}${d.mailbox ? `, folder ${d.mailbox}` : ''}`);
+    const what = [d.account ? vscode.l10n.t('account {0}', d.account) : '', d.mailbox ? vscode.l10n.t('folder {0}', d.mailbox) : ''].filter(Boolean).join(', ');
+    const title = d.dryRun ? vscode.l10n.t('Mailops {0} (dry run)', d.action) : vscode.l10n.t('Mailops {0}', d.action);
+    this.write(`${BOLD}${title}${RESET} ${what ? vscode.l10n.t('on {0}, {1}', d.host, what) : vscode.l10n.t('on {0}', d.host)}`);
     void this.runner(d, out, this.abort.signal).then(
       (o) => this.finish(o),
       (error: unknown) => this.fail(error),
