@@ -9,7 +9,10 @@ import * as vscode from 'vscode';
 import type { PreviewDataSource } from '../../../src/extension/preview/dataSource';
 import { RestorePreviewPanel } from '../../../src/extension/preview/panel';
 import { PREVIEW_VIEW_TYPE, type PreviewRow } from '../../../src/shared/previewProtocol';
+import { listMessages } from '../../../src/core/dovecot/messages';
+import { dovecotEngine } from '../../../src/extension/preview/sources/dovecotEngine';
 import { EXTENSION_ID, activateMailops, waitFor } from './helpers';
+import { sandboxStatus, useSandboxHosts } from './sandbox';
 
 function memorySource(rows: PreviewRow[], events: string[]): PreviewDataSource {
   const origin = { engine: 'dovecot', host: 'suite-host', account: 'alice@example.org', source: 'mirror' } as const;
@@ -61,6 +64,44 @@ describe('Restore preview panel', () => {
       assert.equal(again, panel);
     } finally {
       panel.dispose();
+    }
+  });
+});
+
+describe('Dovecot preview source on the sandbox', function () {
+  this.timeout(120_000);
+
+  it('previews a message of a set: decoded headers and its text', async function () {
+    const status = sandboxStatus();
+    if (!status) {
+      console.log('the sandbox is not up (scripts/sandbox up): skipping');
+      this.skip();
+    }
+    const api = await activateMailops();
+    const restore = await useSandboxHosts(status);
+    try {
+      await waitFor('the sandbox host is configured', () => {
+        try {
+          return api.connections!.get('sandbox-dovecot');
+        } catch {
+          return undefined;
+        }
+      });
+      const ctx = api.connections!.get('sandbox-dovecot');
+      // carol's live INBOX (other suites restore into it: take the first seeded message found there).
+      let found: { uid: number; guid: string } | undefined;
+      for await (const m of listMessages(ctx, 'carol', 'INBOX')) {
+        if (/^<seed\.carol\.inbox\.\d+@/.test(m.messageId ?? '')) {
+          found = m;
+          break;
+        }
+      }
+      assert.ok(found, 'a seeded message in carol\'s INBOX');
+      const p = await dovecotEngine(ctx, 'carol', 'live').preview!('INBOX', found.uid, found.guid, new AbortController().signal);
+      assert.match(p.text, /Hello carol,/);
+      assert.ok(p.headers.some(([k, v]) => k === 'Message-ID' && /^<seed\.carol\.inbox\./.test(v)));
+    } finally {
+      await restore();
     }
   });
 });
