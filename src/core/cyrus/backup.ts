@@ -104,7 +104,7 @@ cp "$SNAR" "$RUNNING.tmp.$$" && mo_replace "$RUNNING.tmp.$$" "$RUNNING"
 printf 'full=%s\nbase=%s\n' "$CHAIN_FULL" "$ID" >"$RMETA.tmp.$$" && mo_replace "$RMETA.tmp.$$" "$RMETA"
 { printf 'id=%s\nlevel=%s\nfull=%s\nbase=%s\ncreated=%s\nserver=cyrus\nmailboxes=%s\nmessage_files=%s\nbytes=%s\nverified=%s\nconfigdirectory=%s\n' \
     "$ID" "$LEVEL" "$CHAIN_FULL" "$BASE" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$NBOX" "$N" "$BYTES" "$VERIFIED" "$CONFDIR"
-  for p in $PARTS; do eval "_d=\\\${PART_$p}"; printf 'partition-%s=%s\n' "$p" "$_d"; done; } >"$ARCHIVES/.$ID.meta"
+  for p in $PARTS; do eval "_d=\\\${PART_$p} _n=\\\${PARTNAME_$p}"; printf 'partition-%s=%s\n' "$_n" "$_d"; done; } >"$ARCHIVES/.$ID.meta"
 mo_replace "$ARCHIVES/.$ID.meta" "$ARCHIVES/$ID.meta"
 retention
 CODE=0; [ "$VERIFIED" = yes ] || CODE=2
@@ -138,7 +138,8 @@ export function buildCyrusBackupScript(ctx: HostContext, env: CyrusEnv, o: Cyrus
     const v = `P${i}`;
     names.push(v);
     b.param(`PART_${v}`, path);
-    void name;
+    // The partition's own name (imapd.conf partition-NAME) for the archive's metadata; P0… are only variables.
+    b.param(`PARTNAME_${v}`, name);
   });
   b.param('PARTS', names.join(' '));
   const hooks = ctx.config.hooks ?? {};
