@@ -638,6 +638,10 @@ export class SshTransport implements Transport {
       };
       c.once('ready', () => {
         settled = true;
+        // Commands are small request/response exchanges on a long-lived connection: with Nagle's algorithm
+        // each channel open/exec/close waits for the peer's delayed ACK (about 90 ms a command measured
+        // here). OpenSSH sets TCP_NODELAY for interactive sessions for the same reason.
+        c.setNoDelay(true);
         c.removeListener('error', fail);
         c.removeListener('close', onClose);
         resolve(c);
