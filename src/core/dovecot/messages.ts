@@ -57,15 +57,33 @@ function decodeWord(charset: string, encoding: string, text: string): string | n
     bytes = Uint8Array.from(out);
   }
   const cs = charset.replace(/\*.*$/, '').toLowerCase(); // RFC 2231 language suffix
-  try {
-    return new TextDecoder(cs === 'utf8' ? 'utf-8' : cs).decode(bytes);
-  } catch {
-    return new TextDecoder('latin1').decode(bytes);
+  return charsetDecoder(cs).decode(bytes);
+}
+
+/** Non-fatal decoders keep no state between whole decode() calls: one per charset label is enough. */
+const decoders = new Map<string, TextDecoder>();
+const latin1 = new TextDecoder('latin1');
+
+function charsetDecoder(cs: string): TextDecoder {
+  let d = decoders.get(cs);
+  if (!d) {
+    try {
+      d = new TextDecoder(cs === 'utf8' ? 'utf-8' : cs);
+    } catch {
+      d = latin1; // unknown charset
+    }
+    if (decoders.size < 64) decoders.set(cs, d);
   }
+  return d;
 }
 
 /** Unfold a header value and decode its RFC 2047 encoded words (whitespace between two encoded words goes). */
 export function decodeHeader(value: string): string {
+  // Fast path (most headers): no line break to unfold, no encoded word. Unfolding removes only line breaks
+  // before a blank, so it never makes a "=?" that was not there.
+  if (!value.includes('\n')) {
+    if (!value.includes('=?')) return value;
+  } else if (!value.includes('=?')) return value.replace(/\r?\n(?=[ \t])/g, '');
   const unfolded = value.replace(/\r?\n(?=[ \t])/g, '');
   const re = /=\?([^?\s]+)\?([BbQq])\?([^?\s]*)\?=/g;
   let out = '';
@@ -83,15 +101,61 @@ export function decodeHeader(value: string): string {
   return out + unfolded.slice(last);
 }
 
+/** A number, or a string of ASCII digits with an optional leading "-" (doveadm prints numbers as strings); else NaN. */
 function num(v: unknown): number {
-  return typeof v === 'number' ? v : typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : NaN;
+  if (typeof v === 'number') return v;
+  if (typeof v !== 'string') return NaN;
+  const n = v.length;
+  let i = n > 0 && v.charCodeAt(0) === 0x2d ? 1 : 0;
+  if (i === n) return NaN;
+  for (; i < n; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return NaN;
+  }
+  return Number(v);
+}
+
+/** 10000-01-01T00:00:00Z: up to here toISOString prints four-digit years. */
+const ISO_FOUR_DIGIT_YEARS_END = 253402300800;
+let lastDay = NaN;
+let lastDayIso = '';
+
+function pad2(n: number): string {
+  return n < 10 ? `0${n}` : `${n}`;
+}
+
+/** Days since 1970-01-01 (>= 0, year <= 9999) into `YYYY-MM-DD` (proleptic Gregorian, as Date does). */
+function dayToIso(days: number): string {
+  // H. Hinnant's civil_from_days.
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  return `${y}-${pad2(m)}-${pad2(d)}`;
 }
 
 /** Unix seconds into ISO 8601; 0, negative and missing mean unknown (doveadm prints 0 for no Date header). */
 export function unixToIso(v: unknown): string | null {
   const n = num(v);
   if (!Number.isFinite(n) || n <= 0) return null;
-  return new Date(n * 1000).toISOString();
+  if (!Number.isInteger(n) || n >= ISO_FOUR_DIGIT_YEARS_END) return new Date(n * 1000).toISOString();
+  // Whole seconds in years 1970-9999: the same text as toISOString without a Date (the day part is cached:
+  // a listing's dates cluster).
+  const day = Math.floor(n / 86400);
+  if (day !== lastDay) {
+    lastDayIso = dayToIso(day);
+    lastDay = day;
+  }
+  let s = n - day * 86400;
+  const h = Math.floor(s / 3600);
+  s -= h * 3600;
+  const m = Math.floor(s / 60);
+  return `${lastDayIso}T${pad2(h)}:${pad2(m)}:${pad2(s - m * 60)}.000Z`;
 }
 
 function str(v: unknown): string {
@@ -100,14 +164,17 @@ function str(v: unknown): string {
 
 /** One object of `fetch -f json` output into a MessageSummary (pure). */
 export function toMessageSummary(account: string, o: Record<string, unknown>, mailbox?: string): MessageSummary {
-  const messageId = str(o['hdr.message-id']).replace(/\r?\n[ \t]+/g, ' ').trim();
+  const rawId = str(o['hdr.message-id']);
+  const messageId = (rawId.includes('\n') ? rawId.replace(/\r?\n[ \t]+/g, ' ') : rawId).trim();
+  const flags = str(o.flags);
+  const size = num(o['size.virtual']);
   return {
     account,
     mailbox: mailbox ?? str(o.mailbox),
     uid: num(o.uid),
     guid: str(o.guid),
-    flags: str(o.flags).split(' ').filter((f) => f !== ''),
-    size: Number.isFinite(num(o['size.virtual'])) ? num(o['size.virtual']) : 0,
+    flags: flags === '' ? [] : flags.split(' ').filter((f) => f !== ''),
+    size: Number.isFinite(size) ? size : 0,
     received: unixToIso(o['date.received.unixtime']),
     sent: unixToIso(o['date.sent.unixtime']),
     from: decodeHeader(str(o['hdr.from'])),
@@ -139,7 +206,9 @@ export async function* fetchMessages(ctx: HostContext, account: string, query: r
     what: opts.what ?? `listing the messages of ${account} failed`,
     explain: (code) => (code === 67 ? { meaning: `no such user: ${account}`, hint: 'mailops accounts lists the accounts' } : undefined),
   })) {
-    yield { ...toMessageSummary(account, o), saved: unixToIso(o['date.saved.unixtime']) };
+    const m = toMessageSummary(account, o) as FetchedMessage;
+    m.saved = unixToIso(o['date.saved.unixtime']);
+    yield m;
   }
 }
 
