@@ -115,49 +115,158 @@ export class UnexpungeOutputError extends Error {
  * (printed without a newline, exit code 0) is reported by `failure` after end().
  */
 export class UnexpungeListParser {
-  private buf: Buffer = Buffer.alloc(0);
+  /** The chunk being read and the read position in it (no copy of the chunk is made). */
+  private buf: Buffer = EMPTY;
+  private pos = 0;
+  /** Bytes of a line or literal that began in an earlier chunk (copied: usually a few dozen bytes). */
+  private carry: Buffer | null = null;
   private cur: ExpungedRecord | null = null;
   private literal: { field: 'subject'; bytes: number } | null = null;
   failure: string | null = null;
 
   push(chunk: Buffer): ExpungedRecord[] {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
-    return this.drain(false);
+    this.buf = chunk;
+    this.pos = 0;
+    const out = this.drain(false);
+    this.buf = EMPTY;
+    return out;
   }
 
   end(): ExpungedRecord[] {
+    this.buf = EMPTY;
+    this.pos = 0;
     const out = this.drain(true);
     if (this.cur) out.push(this.cur);
     this.cur = null;
     return out;
   }
 
+  private keep(part: Buffer): void {
+    if (part.length === 0) return;
+    this.carry = this.carry ? Buffer.concat([this.carry, part]) : Buffer.from(part);
+  }
+
   private drain(final: boolean): ExpungedRecord[] {
     const out: ExpungedRecord[] = [];
+    const buf = this.buf;
+    const n = buf.length;
     for (;;) {
       if (this.literal) {
-        if (this.buf.length < this.literal.bytes) {
-          if (!final) break;
+        const have = this.carry ? this.carry.length : 0;
+        const need = this.literal.bytes - have;
+        if (n - this.pos < need) {
+          if (!final) {
+            this.keep(buf.subarray(this.pos));
+            this.pos = n;
+            break;
+          }
           throw new UnexpungeOutputError('unexpunge -l output ended inside a literal');
         }
-        const text = this.buf.subarray(0, this.literal.bytes).toString('utf8');
-        this.buf = this.buf.subarray(this.literal.bytes);
+        const end = this.pos + Math.max(need, 0);
+        const text = this.carry ? Buffer.concat([this.carry, buf.subarray(this.pos, end)]).toString('utf8', 0, this.literal.bytes) : buf.toString('utf8', this.pos, end);
+        if (this.carry && need < 0) this.carry = this.carry.subarray(this.literal.bytes);
+        else this.carry = null;
+        this.pos = end;
         if (this.cur) this.cur.subject = text;
         this.literal = null;
         continue;
       }
-      let nl = this.buf.indexOf(0x0a);
+      let nl = buf.indexOf(0x0a, this.pos);
       if (nl < 0) {
-        if (!final || this.buf.length === 0) break;
-        nl = this.buf.length;
+        if (!final) {
+          this.keep(buf.subarray(this.pos));
+          this.pos = n;
+          break;
+        }
+        if (this.pos >= n && !this.carry?.length) break;
+        nl = n;
       }
-      let line = this.buf.subarray(0, nl).toString('utf8');
-      this.buf = this.buf.subarray(Math.min(nl + 1, this.buf.length));
-      if (line.endsWith('\r')) line = line.slice(0, -1);
-      const r = this.line(line);
+      let line: Buffer;
+      let s: number;
+      let e: number;
+      if (this.carry) {
+        line = Buffer.concat([this.carry, buf.subarray(this.pos, nl)]);
+        this.carry = null;
+        s = 0;
+        e = line.length;
+      } else {
+        line = buf;
+        s = this.pos;
+        e = nl;
+      }
+      this.pos = Math.min(nl + 1, n);
+      if (e > s && line[e - 1] === 0x0d) e--;
+      const r = this.lineBytes(line, s, e);
       if (r) out.push(r);
     }
     return out;
+  }
+
+  /** One line, bytes [s, e) of b (no line break): the usual lines read from the bytes, anything else by line(). */
+  private lineBytes(b: Buffer, s: number, e: number): ExpungedRecord | null {
+    const len = e - s;
+    const c0 = b[s];
+    if (c0 === 0x09 && len >= 6 && b[s + 5] === 0x3a && this.cur) {
+      const f = FIELD[(b[s + 1]! << 24) | (b[s + 2]! << 16) | (b[s + 3]! << 8) | b[s + 4]!];
+      if (f !== undefined) {
+        const vs = b[s + 6] === 0x20 && len > 6 ? s + 7 : s + 6;
+        const v = b.toString('utf8', vs, e);
+        // `.` in the line pattern stops at these: such a line is line()'s to judge.
+        if (!LINE_BREAKS.test(v)) {
+          this.field(f, v);
+          return null;
+        }
+      }
+    } else if (c0 === 0x55 && len > 5 && b[s + 1] === 0x49 && b[s + 2] === 0x44 && b[s + 3] === 0x3a && b[s + 4] === 0x20) {
+      let digits = true;
+      for (let i = s + 5; i < e; i++) {
+        const c = b[i]!;
+        if (c < 0x30 || c > 0x39) {
+          digits = false;
+          break;
+        }
+      }
+      if (digits) return this.startRecord(Number(b.toString('latin1', s + 5, e)));
+    }
+    return this.line(b.toString('utf8', s, e));
+  }
+
+  private startRecord(uid: number): ExpungedRecord | null {
+    const done = this.cur;
+    this.cur = { uid, size: 0, sent: null, received: null, expunged: null, from: null, to: null, cc: null, bcc: null, subject: null, cacheError: false };
+    return done;
+  }
+
+  private field(name: string, v: string): void {
+    const cur = this.cur!;
+    switch (name) {
+      case 'Size': cur.size = Number(v); break;
+      case 'Sent': cur.sent = this.ctime(v); break;
+      case 'Recv': cur.received = this.ctime(v); break;
+      case 'Expg': cur.expunged = this.ctime(v); break;
+      case 'From': cur.from = v === '' ? null : v; break;
+      case 'To  ': cur.to = v === '' ? null : v; break;
+      case 'Cc  ': cur.cc = v === '' ? null : v; break;
+      case 'Bcc ': cur.bcc = v === '' ? null : v; break;
+      case 'Subj': {
+        const lit = /^\{(\d+)\}$/.exec(v);
+        if (lit) this.literal = { field: 'subject', bytes: Number(lit[1]) };
+        else cur.subject = unquote(v);
+        break;
+      }
+    }
+  }
+
+  /** parseCtime, remembering the last few texts (dates repeat: one expunge run, one delivery burst). */
+  private readonly ctimeCache = new Map<string, string | null>();
+  private ctime(v: string): string | null {
+    let r = this.ctimeCache.get(v);
+    if (r === undefined) {
+      r = parseCtime(v);
+      if (this.ctimeCache.size >= 256) this.ctimeCache.clear();
+      this.ctimeCache.set(v, r);
+    }
+    return r;
   }
 
   private line(line: string): ExpungedRecord | null {
@@ -166,31 +275,11 @@ export class UnexpungeListParser {
       return null;
     }
     const uid = /^UID: (\d+)$/.exec(line);
-    if (uid) {
-      const done = this.cur;
-      this.cur = { uid: Number(uid[1]), size: 0, sent: null, received: null, expunged: null, from: null, to: null, cc: null, bcc: null, subject: null, cacheError: false };
-      return done;
-    }
+    if (uid) return this.startRecord(Number(uid[1]));
     if (line === '') return null;
     const f = /^\t(Size|Sent|Recv|Expg|From|To  |Cc  |Bcc |Subj): ?(.*)$/.exec(line);
     if (f && this.cur) {
-      const v = f[2]!;
-      switch (f[1]) {
-        case 'Size': this.cur.size = Number(v); break;
-        case 'Sent': this.cur.sent = parseCtime(v); break;
-        case 'Recv': this.cur.received = parseCtime(v); break;
-        case 'Expg': this.cur.expunged = parseCtime(v); break;
-        case 'From': this.cur.from = v === '' ? null : v; break;
-        case 'To  ': this.cur.to = v === '' ? null : v; break;
-        case 'Cc  ': this.cur.cc = v === '' ? null : v; break;
-        case 'Bcc ': this.cur.bcc = v === '' ? null : v; break;
-        case 'Subj': {
-          const lit = /^\{(\d+)\}$/.exec(v);
-          if (lit) this.literal = { field: 'subject', bytes: Number(lit[1]) };
-          else this.cur.subject = unquote(v);
-          break;
-        }
-      }
+      this.field(f[1]!, f[2]!);
       return null;
     }
     if (/^\tERROR: cache record missing or corrupt/.test(line) && this.cur) {
@@ -200,6 +289,12 @@ export class UnexpungeListParser {
     throw new UnexpungeOutputError(`unexpected line in unexpunge -l output: ${line.slice(0, 200)}`);
   }
 }
+
+const EMPTY = Buffer.alloc(0);
+/** The field names of `unexpunge -l` lines (`\tName: value`), keyed by their four bytes. */
+const FIELD: Record<number, string> = {};
+for (const name of ['Size', 'Sent', 'Recv', 'Expg', 'From', 'To  ', 'Cc  ', 'Bcc ', 'Subj']) FIELD[Buffer.from(name, 'latin1').readInt32BE(0)] = name;
+const LINE_BREAKS = /[\r\u2028\u2029]/;
 
 /** Parse a whole `unexpunge -l` output (tests, small outputs). */
 export function parseUnexpungeList(out: Buffer | string): { records: ExpungedRecord[]; failure: string | null } {
