@@ -171,6 +171,8 @@ describe('Mailops journey: hosts, backup task, expunge, restore preview, restore
     await row(ACCOUNT).first().waitFor({ timeout: STEP_MS });
     // The state shown is the transport's: connected after the listing (another suite restarting the shared
     // sandbox's sshd can drop it meanwhile, which the host then shows as failed).
+    // The description follows the transport's state; it may still say "connecting" for a moment.
+    await row('sandbox-dovecot').filter({ hasText: /· (connected|failed)/ }).first().waitFor({ timeout: STEP_MS });
     const hostText = await row('sandbox-dovecot').first().innerText();
     assert.match(hostText, /· (connected|failed)/);
     console.log(`host row: ${hostText.replace(/\s+/g, ' ')}`);
