@@ -67,17 +67,33 @@ emit() { printf '%s=%s\n' "$1" "$2"; }
 # The values after FLAG in the command lines of the running processes whose program is named NAME, one per
 # line. One awk over every /proc/PID/cmdline (NUL-separated arguments): no fork per process.
 proc_flags() {
-  awk -v name="$1" -v flag="$2" 'BEGIN { RS = "\0" }
-    FNR == 1 { n = split($0, parts, "/"); ok = (parts[n] == name); prev = "" }
-    ok && prev == flag { print; ok = 0 }
-    { prev = $0 }' /proc/[0-9]*/cmdline 2>/dev/null | sort -u
+  # getline, not awk's file arguments: a process that ends between the glob and the read must not abort
+  # the scan (mawk treats an unreadable argument file as fatal; getline just returns -1).
+  awk -v name="$1" -v flag="$2" 'BEGIN { RS = "\0"
+    for (i = 1; i < ARGC; i++) {
+      f = ARGV[i]; first = 1; ok = 0; prev = ""
+      while ((getline arg < f) > 0) {
+        if (first) { n = split(arg, parts, "/"); ok = (parts[n] == name); first = 0 }
+        else if (ok && prev == flag) { print arg; ok = 0 }
+        prev = arg
+      }
+      close(f)
+    }
+    exit }' /proc/[0-9]*/cmdline 2>/dev/null | sort -u
 }
 # Whether a process named NAME runs without FLAG on its command line (it then uses its default config).
 proc_without() {
-  awk -v name="$1" -v flag="$2" 'BEGIN { RS = "\0"; found = 0 }
-    FNR == 1 { if (ok && !seen) found = 1; n = split($0, parts, "/"); ok = (parts[n] == name); seen = 0 }
-    $0 == flag { seen = 1 }
-    END { if (ok && !seen) found = 1; exit found ? 0 : 1 }' /proc/[0-9]*/cmdline 2>/dev/null
+  awk -v name="$1" -v flag="$2" 'BEGIN { RS = "\0"; found = 0
+    for (i = 1; i < ARGC; i++) {
+      f = ARGV[i]; first = 1; ok = 0; seen = 0
+      while ((getline arg < f) > 0) {
+        if (first) { n = split(arg, parts, "/"); ok = (parts[n] == name); first = 0 }
+        else if (arg == flag) seen = 1
+      }
+      close(f)
+      if (ok && !seen) found = 1
+    }
+    exit found ? 0 : 1 }' /proc/[0-9]*/cmdline 2>/dev/null
 }
 # Emit each running instance; print the config when exactly one runs.
 pick_instance() { # KEY NAME FLAG
