@@ -7,6 +7,7 @@
  * gives its GUID: fetching by `mailbox-guid` keeps names with `*` or `%` from acting as patterns.
  */
 import { MailopsError } from '../errors';
+import { decodeHeader } from '../mail/mime';
 import type { HostContext } from '../hosts/context';
 import { streamDoveadmJson, type DoveadmCallOptions } from './jsonStream';
 import { mailboxStatus } from './mailboxes';
@@ -38,68 +39,8 @@ export class NoSuchMailboxError extends MailopsError {
   }
 }
 
-/** Decode one RFC 2047 encoded word's payload. */
-function decodeWord(charset: string, encoding: string, text: string): string | null {
-  let bytes: Uint8Array;
-  if (encoding.toUpperCase() === 'B') {
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return null;
-    bytes = Buffer.from(text, 'base64');
-  } else {
-    const out: number[] = [];
-    for (let i = 0; i < text.length; i++) {
-      const c = text[i]!;
-      if (c === '_') out.push(0x20);
-      else if (c === '=' && /^[0-9A-Fa-f]{2}$/.test(text.slice(i + 1, i + 3))) {
-        out.push(parseInt(text.slice(i + 1, i + 3), 16));
-        i += 2;
-      } else out.push(c.charCodeAt(0) & 0xff);
-    }
-    bytes = Uint8Array.from(out);
-  }
-  const cs = charset.replace(/\*.*$/, '').toLowerCase(); // RFC 2231 language suffix
-  return charsetDecoder(cs).decode(bytes);
-}
-
-/** Non-fatal decoders keep no state between whole decode() calls: one per charset label is enough. */
-const decoders = new Map<string, TextDecoder>();
-const latin1 = new TextDecoder('latin1');
-
-function charsetDecoder(cs: string): TextDecoder {
-  let d = decoders.get(cs);
-  if (!d) {
-    try {
-      d = new TextDecoder(cs === 'utf8' ? 'utf-8' : cs);
-    } catch {
-      d = latin1; // unknown charset
-    }
-    if (decoders.size < 64) decoders.set(cs, d);
-  }
-  return d;
-}
-
-/** Unfold a header value and decode its RFC 2047 encoded words (whitespace between two encoded words goes). */
-export function decodeHeader(value: string): string {
-  // Fast path (most headers): no line break to unfold, no encoded word. Unfolding removes only line breaks
-  // before a blank, so it never makes a "=?" that was not there.
-  if (!value.includes('\n')) {
-    if (!value.includes('=?')) return value;
-  } else if (!value.includes('=?')) return value.replace(/\r?\n(?=[ \t])/g, '');
-  const unfolded = value.replace(/\r?\n(?=[ \t])/g, '');
-  const re = /=\?([^?\s]+)\?([BbQq])\?([^?\s]*)\?=/g;
-  let out = '';
-  let last = 0;
-  let prevWasWord = false;
-  for (let m = re.exec(unfolded); m; m = re.exec(unfolded)) {
-    const between = unfolded.slice(last, m.index);
-    const decoded = decodeWord(m[1]!, m[2]!, m[3]!);
-    if (decoded === null) continue;
-    if (!(prevWasWord && /^[ \t]*$/.test(between))) out += between;
-    out += decoded;
-    last = m.index + m[0].length;
-    prevWasWord = true;
-  }
-  return out + unfolded.slice(last);
-}
+/** Header decoding lives with the MIME parser; re-exported for the callers that list messages. */
+export { decodeHeader };
 
 /** A number, or a string of ASCII digits with an optional leading "-" (doveadm prints numbers as strings); else NaN. */
 function num(v: unknown): number {

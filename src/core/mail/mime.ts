@@ -122,15 +122,23 @@ export function headerRaw(headers: HeaderList, name: string): string | null {
 // ---------------------------------------------------------------------------------------------------------------
 // RFC 2047
 
+/** Non-fatal decoders keep no state between whole decode() calls: one per charset label is enough. */
+const decoders = new Map<string, TextDecoder | null>();
+
 /** A decoder for a MIME charset label; null when the runtime does not know it. */
 function decoderFor(charset: string): TextDecoder | null {
   const cs = charset.replace(/\*.*$/, '').trim().toLowerCase(); // RFC 2231 language suffix
-  const label = cs === 'utf8' ? 'utf-8' : cs === 'latin1' ? 'iso-8859-1' : cs;
-  try {
-    return new TextDecoder(label);
-  } catch {
-    return null;
+  let d = decoders.get(cs);
+  if (d === undefined) {
+    const label = cs === 'utf8' ? 'utf-8' : cs === 'latin1' ? 'iso-8859-1' : cs;
+    try {
+      d = new TextDecoder(label);
+    } catch {
+      d = null;
+    }
+    if (decoders.size < 64) decoders.set(cs, d);
   }
+  return d;
 }
 
 function decodeWord(charset: string, encoding: string, text: string): string | null {
@@ -147,6 +155,9 @@ function decodeWord(charset: string, encoding: string, text: string): string | n
 
 /** Unfold a header value and decode its RFC 2047 encoded words (whitespace between two encoded words goes). */
 export function decodeHeader(value: string): string {
+  // Fast path (most headers): nothing to unfold, no encoded word. Unfolding removes only line breaks before
+  // a blank, so it never makes a "=?" that was not there.
+  if (!value.includes('=?')) return value.includes('\n') ? value.replace(/\r?\n(?=[ \t])/g, '') : value;
   const unfolded = value.replace(/\r?\n(?=[ \t])/g, '');
   const re = /=\?([^?\s]+)\?([BbQq])\?([^?\s]*)\?=/g;
   let out = '';
