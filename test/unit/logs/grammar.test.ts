@@ -24,7 +24,7 @@ interface Grammar {
 }
 
 const ROOT = join(__dirname, '..', '..', '..');
-const grammar = JSON.parse(readFileSync(join(ROOT, 'syntaxes', 'mailops-log.tmLanguage.json'), 'utf8')) as Grammar;
+const grammar = JSON.parse(readFileSync(join(ROOT, 'media', 'mailops-log.tmLanguage.json'), 'utf8')) as Grammar;
 const fixture = (name: string) => readFileSync(join(ROOT, 'test', 'fixtures', 'logs', name), 'utf8').split('\n').filter((l) => l !== '');
 
 function resolve(rules: Rule[]): Rule[] {
