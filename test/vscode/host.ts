@@ -249,3 +249,55 @@ export function onShutdown(cleanup: () => Promise<void>): () => Promise<void> {
   }
   return run;
 }
+
+export interface Workbench {
+  server: VscodeServer;
+  session: BrowserSession;
+  page: Page;
+  workspace: string;
+  /** Where the extension came from: the built .vsix (as users install it) or this checkout. */
+  source: 'vsix' | 'development';
+  close(): Promise<void>;
+}
+
+/**
+ * The workbench as a user meets it, for UI tests: an empty workspace folder, the built mailops.vsix installed
+ * when it exists (MAILOPS_VSIX or ./mailops.vsix; else this checkout as a development extension, after
+ * `npm run build`), the given user settings, Chromium on the workbench with its page ready.
+ */
+export async function openWorkbench(options: { name: string; userSettings?: Record<string, unknown>; files?: Record<string, string> }): Promise<Workbench> {
+  const vsix = path.resolve(process.env.MAILOPS_VSIX ?? path.join(REPO_ROOT, 'mailops.vsix'));
+  const workspace = await tempDir(`vscode-${options.name}-ws`);
+  await mkdir(path.join(workspace, '.vscode'), { recursive: true });
+  await writeFile(path.join(workspace, '.vscode/settings.json'), '{}\n');
+  for (const [name, text] of Object.entries(options.files ?? {})) await writeFile(path.join(workspace, name), text);
+  const extensionsDir = await mkdtemp(path.join(path.dirname(workspace), 'mailops-vscode-ext-'));
+  let source: Workbench['source'] = 'development';
+  if (existsSync(vsix)) {
+    const dataDir = await tempDir('vscode-install');
+    installVsix(vsix, extensionsDir, dataDir);
+    await rm(dataDir, { recursive: true, force: true });
+    source = 'vsix';
+  } else if (!existsSync(path.join(REPO_ROOT, 'dist/extension.js'))) {
+    throw new Error('neither mailops.vsix nor dist/extension.js: run `npm run package` or `npm run build`');
+  }
+  const server = await startServer({ extensionsDir, verbose: !!process.env.MAILOPS_VSCODE_VERBOSE, userSettings: options.userSettings });
+  const session = await launchBrowser();
+  const page = session.page;
+  await page.goto(workbenchUrl(server, workspace, source === 'development' ? [['extensionDevelopmentPath', remoteUri(server, REPO_ROOT)]] : []));
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  console.log(`extension from ${source === 'vsix' ? path.relative(REPO_ROOT, vsix) : 'this checkout (extensionDevelopmentPath)'}`);
+  return {
+    server,
+    session,
+    page,
+    workspace,
+    source,
+    async close() {
+      await session.close();
+      await server.stop();
+      await rm(server.extensionsDir, { recursive: true, force: true });
+      await rm(workspace, { recursive: true, force: true });
+    },
+  };
+}

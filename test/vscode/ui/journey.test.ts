@@ -14,28 +14,15 @@
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { dovecotLayout } from '../../../src/core/backup/layout';
 import { decodeHeader } from '../../../src/core/dovecot/messages';
 import { parseHostList } from '../../../src/core/hosts/model';
-import {
-  REPO_ROOT,
-  SCREENSHOTS,
-  checkPrerequisites,
-  installVsix,
-  launchBrowser,
-  remoteUri,
-  startServer,
-  tempDir,
-  workbenchUrl,
-  type BrowserSession,
-  type VscodeServer,
-} from '../host';
+import { REPO_ROOT, SCREENSHOTS, checkPrerequisites, openWorkbench, type Workbench } from '../host';
 
-const VSIX = path.resolve(process.env.MAILOPS_VSIX ?? path.join(REPO_ROOT, 'mailops.vsix'));
 const STEP_MS = 45_000;
 /** The account and folder this journey expunges from and restores into (other suites use alice and bob). */
 const ACCOUNT = 'carol';
@@ -75,10 +62,8 @@ function onHost(command: string): string {
   return r.stdout;
 }
 
-let server: VscodeServer;
-let session: BrowserSession;
+let wb: Workbench | undefined;
 let page: Page;
-let workspace: string;
 
 async function shot(name: string): Promise<void> {
   await mkdir(SCREENSHOTS, { recursive: true });
@@ -130,35 +115,16 @@ describe('Mailops journey: hosts, backup task, expunge, restore preview, restore
     const backupDir = dovecotLayout(dovecotHost, ACCOUNT).dir;
     assert.match(backupDir, /\/mailops\/dovecot\/carol$/);
     onHost(`rm -rf -- '${backupDir}'`);
-    workspace = await tempDir('vscode-journey-ws');
-    await mkdir(path.join(workspace, '.vscode'), { recursive: true });
-    await writeFile(path.join(workspace, '.vscode/settings.json'), '{}\n');
-    const extensionsDir = await mkdtemp(path.join(path.dirname(workspace), 'mailops-vscode-ext-'));
-    let development = true;
-    if (existsSync(VSIX)) {
-      const dataDir = await tempDir('vscode-install');
-      installVsix(VSIX, extensionsDir, dataDir);
-      await rm(dataDir, { recursive: true, force: true });
-      development = false;
-    }
-    server = await startServer({
-      extensionsDir,
-      verbose: !!process.env.MAILOPS_VSCODE_VERBOSE,
-      // The host comes in through the settings, as an operator would paste it into settings.json.
+    // The host comes in through the settings, as an operator would paste it into settings.json.
+    wb = await openWorkbench({
+      name: 'journey',
       userSettings: { 'mailops.hosts': hosts, 'terminal.integrated.gpuAcceleration': 'off', 'workbench.panel.defaultLocation': 'bottom' },
     });
-    session = await launchBrowser();
-    page = session.page;
-    await page.goto(workbenchUrl(server, workspace, development ? [['extensionDevelopmentPath', remoteUri(server, REPO_ROOT)]] : []));
-    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-    console.log(`extension from ${development ? 'this checkout' : path.relative(REPO_ROOT, VSIX)}`);
+    page = wb.page;
   });
 
   after(async () => {
-    await session?.close();
-    await server?.stop();
-    if (server) await rm(server.extensionsDir, { recursive: true, force: true });
-    if (workspace) await rm(workspace, { recursive: true, force: true });
+    await wb?.close();
   });
 
   it('shows the sandbox hosts, then the accounts and folders of Dovecot with their counts', async () => {

@@ -9,17 +9,16 @@
  */
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { dovecotLayout } from '../../../src/core/backup/layout';
 import { parseHostList, type HostConfig } from '../../../src/core/hosts/model';
 import { formatStepLine } from '../../../src/core/backup/runlog';
-import { REPO_ROOT, SCREENSHOTS, checkPrerequisites, installVsix, launchBrowser, remoteUri, startServer, tempDir, workbenchUrl, type BrowserSession, type VscodeServer } from '../host';
+import { REPO_ROOT, SCREENSHOTS, checkPrerequisites, openWorkbench, type Workbench } from '../host';
 
-const VSIX = path.resolve(process.env.MAILOPS_VSIX ?? path.join(REPO_ROOT, 'mailops.vsix'));
 const STEP_MS = 45_000;
 const ACCOUNT = 'bob';
 const LOG_NAME = '29991231T235959Z-mirror.log';
@@ -67,10 +66,8 @@ function runLog(): string {
 }
 
 describe('remote log viewer in the workbench', { timeout: 300_000, skip: status ? false : 'the sandbox is not up (scripts/sandbox up)' }, () => {
-  let server: VscodeServer;
-  let session: BrowserSession;
+  let wb: Workbench | undefined;
   let page: Page;
-  let workspace: string;
   let logPath: string;
 
   const shot = async (name: string) => {
@@ -89,30 +86,13 @@ describe('remote log viewer in the workbench', { timeout: 300_000, skip: status 
     const dovecot = hosts.find((h) => h.name === 'sandbox-dovecot') as HostConfig;
     logPath = `${dovecotLayout(dovecot, ACCOUNT).logs}/${LOG_NAME}`;
     onHost(`mkdir -p -- '${path.dirname(logPath)}' && cat > '${logPath}'`, runLog());
-    workspace = await tempDir('vscode-logs-ws');
-    await mkdir(path.join(workspace, '.vscode'), { recursive: true });
-    await writeFile(path.join(workspace, '.vscode/settings.json'), '{}\n');
-    const extensionsDir = await mkdtemp(path.join(path.dirname(workspace), 'mailops-vscode-ext-'));
-    let development = true;
-    if (existsSync(VSIX)) {
-      const dataDir = await tempDir('vscode-install');
-      installVsix(VSIX, extensionsDir, dataDir);
-      await rm(dataDir, { recursive: true, force: true });
-      development = false;
-    }
-    server = await startServer({ extensionsDir, verbose: !!process.env.MAILOPS_VSCODE_VERBOSE, userSettings: { 'mailops.hosts': hosts, 'workbench.panel.defaultLocation': 'bottom' } });
-    session = await launchBrowser();
-    page = session.page;
-    await page.goto(workbenchUrl(server, workspace, development ? [['extensionDevelopmentPath', remoteUri(server, REPO_ROOT)]] : []));
-    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    wb = await openWorkbench({ name: 'logs', userSettings: { 'mailops.hosts': hosts, 'workbench.panel.defaultLocation': 'bottom' } });
+    page = wb.page;
   });
 
   after(async () => {
     if (status && logPath) onHost(`rm -f -- '${logPath}'`);
-    await session?.close();
-    await server?.stop();
-    if (server) await rm(server.extensionsDir, { recursive: true, force: true });
-    if (workspace) await rm(workspace, { recursive: true, force: true });
+    await wb?.close();
   });
 
   it('lists the run log under the host, opens it highlighted, with its warnings in Problems', async () => {
