@@ -7,19 +7,18 @@ import * as vscode from 'vscode';
 import { addStats, type CyrusMailbox } from '../../../core/cyrus/mailboxes';
 import { listMailboxes, readDovecotSettings } from '../../../core/dovecot/mailboxes';
 import { BackupsNode } from '../backups/backupsNode';
-import { loadOrError } from '../common/errorNode';
 import { tooltip } from '../common/markdown';
 import { expungedNode } from '../expunged/expungedNode';
 import { FolderNode } from '../folders/folderNode';
 import type { HostNode } from '../hosts/hostNode';
+import { LoadingNode } from '../common/loadingNode';
 import { MailopsNode } from '../node';
 import type { TreeServices } from '../services';
 
 export type AccountEntry = { server: 'dovecot'; name: string } | { server: 'cyrus'; name: string; mailboxes: CyrusMailbox[] };
 
-export class AccountNode extends MailopsNode {
+export class AccountNode extends LoadingNode {
   readonly kind = 'account';
-  private children: Promise<MailopsNode[]> | undefined;
   /** lazy_expunge's mailbox (Dovecot), once the folders were read. */
   lazyExpungeMailbox: string | null = null;
 
@@ -57,13 +56,8 @@ export class AccountNode extends MailopsNode {
     return item;
   }
 
-  override invalidate(): void {
-    this.children = undefined;
-  }
-
   override getChildren(): Promise<MailopsNode[]> {
-    this.children ??= loadOrError(this, vscode.l10n.t('Could not list the folders of {0}', this.account), () => this.load());
-    return this.children;
+    return this.cachedChildren(vscode.l10n.t('Could not list the folders of {0}', this.account), () => this.load());
   }
 
   private async load(): Promise<MailopsNode[]> {

@@ -5,15 +5,14 @@
 import * as vscode from 'vscode';
 import { readCatalogue } from '../../../core/dovecot/catalogue';
 import type { AccountNode } from '../accounts/accountNode';
-import { loadOrError } from '../common/errorNode';
 import { MessageNode } from '../common/messageNode';
+import { LoadingNode } from '../common/loadingNode';
 import { MailopsNode } from '../node';
 import type { TreeServices } from '../services';
 import { ArchiveChainNode, MirrorNode } from './backupSetNode';
 
-export class BackupsNode extends MailopsNode {
+export class BackupsNode extends LoadingNode {
   readonly kind = 'backups';
-  private children: Promise<MailopsNode[]> | undefined;
 
   constructor(
     readonly accountNode: AccountNode,
@@ -31,12 +30,8 @@ export class BackupsNode extends MailopsNode {
     return item;
   }
 
-  override invalidate(): void {
-    this.children = undefined;
-  }
-
   override getChildren(): Promise<MailopsNode[]> {
-    this.children ??= loadOrError(this, vscode.l10n.t('Could not read the backups of {0}', this.accountNode.account), async () => {
+    return this.cachedChildren(vscode.l10n.t('Could not read the backups of {0}', this.accountNode.account), async () => {
       const ctx = this.services.connections.get(this.accountNode.hostName);
       const cat = await readCatalogue(ctx, this.accountNode.account);
       const out: MailopsNode[] = [];
@@ -46,6 +41,5 @@ export class BackupsNode extends MailopsNode {
       if (cat.chains.length === 0) out.push(new MessageNode(vscode.l10n.t('No archives yet'), { icon: 'info', state: 'noarchives' }, this));
       return out;
     });
-    return this.children;
   }
 }

@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import type { CyrusArchiveChain, CyrusArchivePoint } from '../../../core/cyrus/backup';
 import { formatSize, shortTime, tooltip } from '../common/markdown';
+import { chainState, chainTreeItem } from '../common/archiveChain';
 import { MailopsNode } from '../node';
 import type { CyrusBackupsNode } from './cyrusBackupsNode';
 
@@ -14,9 +15,6 @@ export interface CyrusArchiveArgs {
   archiveId: string;
 }
 
-function chainBytes(chain: CyrusArchiveChain): number {
-  return chain.points.reduce((n, p) => n + p.bytes, 0);
-}
 
 /** `…/archives/ID.tar.gz` → `…/archives/ID.mailboxes.txt` (the dump written before the tar). */
 export function dumpPath(p: CyrusArchivePoint): string {
@@ -35,18 +33,7 @@ export class CyrusChainNode extends MailopsNode {
 
   getTreeItem(): vscode.TreeItem {
     const c = this.chain;
-    const item = new vscode.TreeItem(vscode.l10n.t('Chain from {0}', shortTime(c.full.created)), vscode.TreeItemCollapsibleState.Collapsed);
-    item.id = `${this.backups.hostNode.id}/cyrusChain:${c.full.id}`;
-    item.iconPath = new vscode.ThemeIcon('package');
-    const last = c.points[c.points.length - 1];
-    item.description = vscode.l10n.t('{0} points · {1} · last {2}', c.points.length, formatSize(chainBytes(c)), shortTime(last?.created));
-    item.contextValue = this.contextValue(c.points.every((p) => p.verified) ? 'verified' : 'unverified');
-    item.tooltip = tooltip('package', c.full.id, [
-      [vscode.l10n.t('Full archive'), c.full.path],
-      [vscode.l10n.t('Points'), c.points.map((p) => `${p.level} ${p.id}`).join(', ')],
-      [vscode.l10n.t('Total size'), `${formatSize(chainBytes(c))} (${chainBytes(c)} bytes)`],
-    ]);
-    return item;
+    return chainTreeItem(c, `${this.backups.hostNode.id}/cyrusChain:${c.full.id}`, this.contextValue(chainState(c)));
   }
 
   override getChildren(): MailopsNode[] {

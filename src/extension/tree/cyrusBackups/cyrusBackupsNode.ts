@@ -6,16 +6,15 @@
 import * as vscode from 'vscode';
 import { listCyrusArchives } from '../../../core/cyrus/backup';
 import { cyrusLayout } from '../../../core/backup/layout';
-import { loadOrError } from '../common/errorNode';
 import { MessageNode } from '../common/messageNode';
 import type { HostNode } from '../hosts/hostNode';
+import { LoadingNode } from '../common/loadingNode';
 import { MailopsNode } from '../node';
 import type { TreeServices } from '../services';
 import { CyrusChainNode } from './cyrusArchiveNode';
 
-export class CyrusBackupsNode extends MailopsNode {
+export class CyrusBackupsNode extends LoadingNode {
   readonly kind = 'backups';
-  private children: Promise<MailopsNode[]> | undefined;
 
   constructor(
     readonly hostNode: HostNode,
@@ -37,12 +36,8 @@ export class CyrusBackupsNode extends MailopsNode {
     return item;
   }
 
-  override invalidate(): void {
-    this.children = undefined;
-  }
-
   override getChildren(): Promise<MailopsNode[]> {
-    this.children ??= loadOrError(this, vscode.l10n.t('Could not read the backups of {0}', this.hostName), async () => {
+    return this.cachedChildren(vscode.l10n.t('Could not read the backups of {0}', this.hostName), async () => {
       const chains = await listCyrusArchives(this.services.connections.get(this.hostName));
       if (chains.length === 0) {
         return [
@@ -55,6 +50,5 @@ export class CyrusBackupsNode extends MailopsNode {
       }
       return [...chains].reverse().map((c) => new CyrusChainNode(this, c));
     });
-    return this.children;
   }
 }

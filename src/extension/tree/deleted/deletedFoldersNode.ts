@@ -4,16 +4,15 @@
  */
 import * as vscode from 'vscode';
 import { listDeleted, type DeletedFolder } from '../../../core/cyrus/deleted';
-import { loadOrError } from '../common/errorNode';
 import { formatSize, shortTime, tooltip } from '../common/markdown';
 import { MessageNode } from '../common/messageNode';
 import type { HostNode } from '../hosts/hostNode';
+import { LoadingNode } from '../common/loadingNode';
 import { MailopsNode } from '../node';
 import type { TreeServices } from '../services';
 
-export class DeletedFoldersNode extends MailopsNode {
+export class DeletedFoldersNode extends LoadingNode {
   readonly kind = 'deletedFolders';
-  private children: Promise<MailopsNode[]> | undefined;
 
   constructor(
     readonly hostNode: HostNode,
@@ -31,17 +30,12 @@ export class DeletedFoldersNode extends MailopsNode {
     return item;
   }
 
-  override invalidate(): void {
-    this.children = undefined;
-  }
-
   override getChildren(): Promise<MailopsNode[]> {
-    this.children ??= loadOrError(this, vscode.l10n.t('Could not list the deleted folders of {0}', this.hostNode.host.name), async () => {
+    return this.cachedChildren(vscode.l10n.t('Could not list the deleted folders of {0}', this.hostNode.host.name), async () => {
       const list = await listDeleted(this.services.connections.get(this.hostNode.host.name));
       if (list.length === 0) return [new MessageNode(vscode.l10n.t('No deleted folders'), { icon: 'info', state: 'empty' }, this)];
       return list.map((d) => new DeletedFolderNode(this, d));
     });
-    return this.children;
   }
 }
 

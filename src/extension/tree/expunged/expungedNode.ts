@@ -6,11 +6,11 @@
 import * as vscode from 'vscode';
 import { listExpunged, type ExpungedItem } from '../../../core/cyrus/expunged';
 import type { AccountNode } from '../accounts/accountNode';
-import { loadOrError } from '../common/errorNode';
 import { formatSize, shortTime, tooltip } from '../common/markdown';
 import { MessageNode } from '../common/messageNode';
 import { MessagesNode } from '../messages/messagesNode';
 import { messageUri, type MessageRef } from '../messages/messageDocument';
+import { LoadingNode } from '../common/loadingNode';
 import { MailopsNode } from '../node';
 import type { TreeServices } from '../services';
 
@@ -27,9 +27,8 @@ export function expungedNode(account: AccountNode, services: TreeServices, lazyE
   return new MessagesNode(account, account, services, { source: 'expunged', mailbox: lazyExpungeMailbox, count: null }, { kind: 'expunged', label: vscode.l10n.t('Expunged'), icon: 'trash', state: 'dovecot' });
 }
 
-export class CyrusExpungedNode extends MailopsNode {
+export class CyrusExpungedNode extends LoadingNode {
   readonly kind = 'expunged';
-  private children: Promise<MailopsNode[]> | undefined;
 
   constructor(
     readonly accountNode: AccountNode,
@@ -47,12 +46,8 @@ export class CyrusExpungedNode extends MailopsNode {
     return item;
   }
 
-  override invalidate(): void {
-    this.children = undefined;
-  }
-
   override getChildren(): Promise<MailopsNode[]> {
-    this.children ??= loadOrError(this, vscode.l10n.t('Could not list the expunged messages of {0}', this.accountNode.account), async () => {
+    return this.cachedChildren(vscode.l10n.t('Could not list the expunged messages of {0}', this.accountNode.account), async () => {
       const ctx = this.services.connections.get(this.accountNode.hostName);
       const byFolder = new Map<string, ExpungedItem[]>();
       for await (const it of listExpunged(ctx, this.accountNode.account)) {
@@ -63,7 +58,6 @@ export class CyrusExpungedNode extends MailopsNode {
       if (byFolder.size === 0) return [new MessageNode(vscode.l10n.t('No expunged messages'), { icon: 'info', state: 'empty' }, this)];
       return [...byFolder.entries()].map(([folder, items]) => new ExpungedFolderNode(this, folder, items));
     });
-    return this.children;
   }
 }
 

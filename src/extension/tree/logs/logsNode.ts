@@ -4,19 +4,18 @@
  */
 import * as vscode from 'vscode';
 import { discoverLogs, type DiscoveredLog } from '../../../core/logs/discover';
-import { loadOrError } from '../common/errorNode';
 import { formatSize, shortTime, tooltip } from '../common/markdown';
 import { MessageNode } from '../common/messageNode';
 import type { HostNode } from '../hosts/hostNode';
+import { LoadingNode } from '../common/loadingNode';
 import { MailopsNode } from '../node';
 import type { TreeServices } from '../services';
 
 /** How many logs the node lists (the log viewer's quick pick has them all). */
 const MAX_LOGS = 50;
 
-export class LogsNode extends MailopsNode {
+export class LogsNode extends LoadingNode {
   readonly kind = 'logs';
-  private children: Promise<MailopsNode[]> | undefined;
 
   constructor(
     readonly hostNode: HostNode,
@@ -34,12 +33,8 @@ export class LogsNode extends MailopsNode {
     return item;
   }
 
-  override invalidate(): void {
-    this.children = undefined;
-  }
-
   override getChildren(): Promise<MailopsNode[]> {
-    this.children ??= loadOrError(this, vscode.l10n.t('Could not list the logs of {0}', this.hostNode.host.name), async () => {
+    return this.cachedChildren(vscode.l10n.t('Could not list the logs of {0}', this.hostNode.host.name), async () => {
       const logs = await discoverLogs(this.services.connections.get(this.hostNode.host.name));
       const out: MailopsNode[] = [...logs].sort((a, b) => b.mtimeMs - a.mtimeMs).slice(0, MAX_LOGS).map((l) => new LogFileNode(this, l));
       out.push(
@@ -51,7 +46,6 @@ export class LogsNode extends MailopsNode {
       );
       return out;
     });
-    return this.children;
   }
 }
 

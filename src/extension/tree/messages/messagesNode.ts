@@ -5,9 +5,9 @@
 import * as vscode from 'vscode';
 import { listMessages, type FetchedMessage } from '../../../core/dovecot/messages';
 import type { AccountNode } from '../accounts/accountNode';
-import { loadOrError } from '../common/errorNode';
 import { MessageNode } from '../common/messageNode';
 import { MoreNode, type Pageable } from '../common/moreNode';
+import { LoadingNode } from '../common/loadingNode';
 import { MailopsNode } from '../node';
 import { messagesPageSize, type TreeServices } from '../services';
 import { MailNode } from './mailNode';
@@ -26,10 +26,9 @@ export interface MessagesLook {
   state: string;
 }
 
-export class MessagesNode extends MailopsNode implements Pageable {
+export class MessagesNode extends LoadingNode implements Pageable {
   readonly kind: string;
   private limit = messagesPageSize();
-  private children: Promise<MailopsNode[]> | undefined;
 
   constructor(
     parent: MailopsNode,
@@ -57,15 +56,11 @@ export class MessagesNode extends MailopsNode implements Pageable {
 
   showMore(): void {
     this.limit += messagesPageSize();
-    this.children = undefined;
-  }
-
-  override invalidate(): void {
-    this.children = undefined;
+    this.invalidate();
   }
 
   override getChildren(): Promise<MailopsNode[]> {
-    this.children ??= loadOrError(this, vscode.l10n.t('Could not list the messages of {0}', this.what.mailbox), async () => {
+    return this.cachedChildren(vscode.l10n.t('Could not list the messages of {0}', this.what.mailbox), async () => {
       const ctx = this.services.connections.get(this.account.hostName);
       const out: FetchedMessage[] = [];
       const ac = new AbortController();
@@ -86,6 +81,5 @@ export class MessagesNode extends MailopsNode implements Pageable {
       if (nodes.length === 0) nodes.push(new MessageNode(vscode.l10n.t('No messages'), { icon: 'info', state: 'empty' }, this));
       return nodes;
     });
-    return this.children;
   }
 }
