@@ -28,6 +28,9 @@ CYRUS_IMAP_PORT=${MO_CYRUS_IMAP_PORT:?}
 MAIL_UID=8
 MAIL_GID=8
 PASSWORD_USER=mailops
+# Users who log in by the root key file's key and may run anything with `sudo -n`, one per login shell.
+SUDO_USERS=(mo-sh mo-zsh mo-fish mo-csh)
+SUDO_USER_SHELLS=(bash zsh fish tcsh)
 CYRUS_ADMIN=cyrus
 CYRUS_REALM=cyrus.test
 CYRUS_TOOLS=/usr/lib/cyrus/bin
@@ -300,6 +303,13 @@ configure_sshd() {
   chmod 0600 "$d/ssh_host_ed25519_key" "$d/id_ed25519"
   cp "$d/id_ed25519.pub" "$d/authorized_keys/root"
   chmod 0644 "$d/authorized_keys/root"
+  # Operators who are not root: by key, with passwordless sudo (privilege "sudo"), one per login shell that
+  # quotes differently from sh (zsh expands =word, fish treats \' in quotes, csh rejects newlines).
+  local u
+  for u in "${SUDO_USERS[@]}"; do
+    cp "$d/id_ed25519.pub" "$d/authorized_keys/$u"
+    chmod 0644 "$d/authorized_keys/$u"
+  done
   {
     printf '[127.0.0.1]:%s %s\n' "$SSH_PORT" "$(cut -d' ' -f1,2 "$d/ssh_host_ed25519_key.pub")"
     printf '[localhost]:%s %s\n' "$SSH_PORT" "$(cut -d' ' -f1,2 "$d/ssh_host_ed25519_key.pub")"
@@ -318,7 +328,7 @@ PubkeyAuthentication yes
 PasswordAuthentication yes
 KbdInteractiveAuthentication yes
 UsePAM yes
-AllowUsers root $PASSWORD_USER
+AllowUsers root $PASSWORD_USER ${SUDO_USERS[*]}
 MaxSessions 10
 PrintMotd no
 AcceptEnv LANG LC_*
@@ -331,6 +341,17 @@ EOF
   fi
   pw=$(secret mailops-ssh-password)
   printf '%s:%s\n' "$PASSWORD_USER" "$pw" | chpasswd || die "chpasswd for $PASSWORD_USER failed"
+  local i shell
+  for i in "${!SUDO_USERS[@]}"; do
+    u=${SUDO_USERS[$i]}
+    shell=$(command -v "${SUDO_USER_SHELLS[$i]}") || die "login shell ${SUDO_USER_SHELLS[$i]} is not installed in the host"
+    if ! id "$u" >/dev/null 2>&1; then
+      useradd -m -s "$shell" -c "Mailops sandbox operator with sudo ($shell)" "$u" || die "useradd $u failed"
+    fi
+    printf '%s ALL=(ALL) NOPASSWD: ALL\n' "$u" >"/etc/sudoers.d/mailops-$u.tmp"
+    chmod 0440 "/etc/sudoers.d/mailops-$u.tmp"
+    mv "/etc/sudoers.d/mailops-$u.tmp" "/etc/sudoers.d/mailops-$u"
+  done
   "$SSHD_BIN" -t -f "$(SSHD_CONF)" || die "sshd rejects $(SSHD_CONF)" "see the message above"
 }
 
@@ -892,6 +913,7 @@ json_status() {
     --arg adminpw "$(peek_secret "cyrus-$CYRUS_ADMIN")" --arg tools "$CYRUS_TOOLS" --argjson users "$users" \
     --argjson dvslugs "$(folder_slug_map DOVECOT)" --argjson cyslugs "$(folder_slug_map CYRUS)" \
     --arg realm "$CYRUS_REALM" --arg cyseeded "$(cat "$DIR/cyrus/.seeded" 2>/dev/null || true)" \
+    --argjson sudousers "$(for i in "${!SUDO_USERS[@]}"; do printf '%s\t%s\n' "${SUDO_USERS[$i]}" "${SUDO_USER_SHELLS[$i]}"; done | jq -R -s -c 'split("\n") | map(select(. != "") | split("\t") | {name: .[0], shell: .[1]})')" \
     --arg hid "$HOST_ID" --argjson debian "$HOST_DEBIAN" --arg release "$HOST_RELEASE" --arg hn "$(uname -n)" \
     --arg ndv "$HOST_NAME_DOVECOT" --arg ncy "$HOST_NAME_CYRUS" --arg dvlayout "$(dovecot_layout_text)" \
     --argjson dvimapport "$DOVECOT_IMAP_PORT" --argjson cyimapport "$CYRUS_IMAP_PORT" \
@@ -905,7 +927,7 @@ json_status() {
       ssh: {host: "127.0.0.1", port: $sshPort, user: "root", identity: ($dir + "/ssh/id_ed25519"),
             knownHosts: ($dir + "/ssh/known_hosts"), hostKey: ($dir + "/ssh/ssh_host_ed25519_key"),
             log: ($dir + "/ssh/sshd.log"), config: ($dir + "/ssh/sshd_config"),
-            passwordUser: $pwuser, password: $pw},
+            passwordUser: $pwuser, password: $pw, sudoUsers: $sudousers},
       dovecot: {config: ($dir + "/dovecot/dovecot.conf"), version: $dvversion, imap: $dvimap, separator: "/",
                 layout: $dvlayout, mailUid: 8, mailGid: 8, lazyExpunge: "EXPUNGED",
                 log: ($dir + "/dovecot/dovecot.log"), passwdFile: ($dir + "/dovecot/passwd"),

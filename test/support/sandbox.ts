@@ -41,6 +41,8 @@ export interface SandboxSsh {
   /** A user allowed to log in by password and keyboard-interactive. */
   passwordUser: string;
   password: string;
+  /** Users who log in with `identity` too and may run anything with `sudo -n`, one per login shell. */
+  sudoUsers: Array<{ name: string; shell: 'bash' | 'zsh' | 'fish' | 'tcsh' }>;
 }
 
 export interface DovecotAccount {

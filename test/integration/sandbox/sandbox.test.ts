@@ -207,6 +207,21 @@ test('mailops logs in by password and by keyboard-interactive (SSH_ASKPASS)', as
   assert.match(log, /Accepted publickey for root from 127\.0\.0\.1/);
 });
 
+test('operators with sudo log in by key under bash, zsh, fish and tcsh; sudo -n runs as root', async () => {
+  const s = info;
+  assert.deepEqual(s.ssh.sudoUsers.map((u) => u.shell), ['bash', 'zsh', 'fish', 'tcsh']);
+  for (const u of s.ssh.sudoUsers) {
+    // One word, which every one of these shells runs the same way.
+    const r = await run('ssh', ['-i', s.ssh.identity, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', ...sshBaseArgs(s), `${u.name}@127.0.0.1`, 'id']);
+    assert.equal(r.code, 0, `${u.name}: ${r.stderr}`);
+    assert.match(r.stdout, new RegExp(`^uid=\\d+\\(${u.name}\\)`));
+    const shell = await sandboxExec(['getent', 'passwd', u.name]);
+    assert.match(shell.stdout.trim(), new RegExp(`/${u.shell}$`));
+    const root = await run('ssh', ['-i', s.ssh.identity, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', ...sshBaseArgs(s), `${u.name}@127.0.0.1`, 'sudo -n id -un']);
+    assert.equal(root.stdout.trim(), 'root', `${u.name}: ${root.stderr}`);
+  }
+});
+
 test('doveadm lists every account, the hostile one included', async () => {
   const s = info;
   const r = await doveadm(s, 'user', '*');
