@@ -22,7 +22,11 @@ mailops_ensure_node() {
   dir="$MAILOPS_ROOT/.tools/node24"
   if [ ! -x "$dir/node_modules/$pkg/bin/node" ]; then
     command -v npm >/dev/null 2>&1 || { echo "mailops: Node $major is too old and there is no npm to fetch Node 24; install Node >= 22" >&2; return 1; }
-    echo "mailops: Node ${major} is older than 22; installing $pkg@$MAILOPS_NODE_VERSION into .tools/node24" >&2
+    if [ "$major" -ge 22 ]; then
+      echo "mailops: installing Node 24 ($pkg@$MAILOPS_NODE_VERSION from the npm registry) into .tools/node24 (Node $major is here; code-server needs 24)" >&2
+    else
+      echo "mailops: installing Node 24 ($pkg@$MAILOPS_NODE_VERSION from the npm registry) into .tools/node24 (Node $major is here; Mailops needs >= 22)" >&2
+    fi
     mkdir -p "$dir"
     [ -f "$dir/package.json" ] || echo '{"private":true}' > "$dir/package.json"
     (cd "$dir" && npm install --no-audit --no-fund --loglevel=error "$pkg@$MAILOPS_NODE_VERSION" >&2) || return 1
