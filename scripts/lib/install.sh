@@ -5,7 +5,7 @@
 #
 #   mailops_ensure_apt PHASE PKG…        Debian packages (apt-get update once, no recommends, no service starts)
 #   mailops_ensure_chromium PHASE        Debian's Chromium (/usr/bin/chromium, or $MAILOPS_CHROMIUM when set)
-#   mailops_ensure_npm_packages PHASE    the project's node_modules (npm ci when missing or older than the lock)
+#   mailops_ensure_npm_packages PHASE    the project's node_modules (npm ci when it does not match the lock file)
 #   mailops_ensure_code_server PHASE     a real VS Code: the npm package code-server, with its native modules,
 #                                        into .tools/code-server (MAILOPS_CODE_SERVER_DIR), built by Node 24
 #   mailops_npm ARG…                     npm for the Node first on PATH, whatever npm started this script
@@ -116,13 +116,37 @@ mailops__npm_version() {
   if [ -n "$cli" ]; then node "$cli" --version 2>/dev/null || echo unknown; else npm --version 2>/dev/null || echo unknown; fi
 }
 
+# node_modules matches package-lock.json: every package the lock file names is installed at its version
+# (optional ones, e.g. other platforms' esbuild binaries, only when npm installed them). Compared by content,
+# not by file times: a fresh checkout's lock file is newer than any node_modules without being different.
+mailops_npm_packages_current() { # ROOT
+  # shellcheck disable=SC2016 # JavaScript
+  node -e '
+    const fs = require("node:fs");
+    const [root] = process.argv.slice(1);
+    const read = (f) => JSON.parse(fs.readFileSync(`${root}/${f}`, "utf8")).packages ?? {};
+    let lock, installed;
+    try { lock = read("package-lock.json"); installed = read("node_modules/.package-lock.json"); } catch { process.exit(1); }
+    for (const [key, want] of Object.entries(lock)) {
+      if (key === "" || want.link) continue;
+      const have = installed[key];
+      if (!have) { if (want.optional || want.devOptional) continue; process.exit(1); }
+      if (have.version !== want.version) process.exit(1);
+    }
+  ' "$1" 2>/dev/null
+}
+
 mailops_ensure_npm_packages() { # PHASE
   local root=$MAILOPS_ROOT
-  if [ -f "$root/node_modules/.package-lock.json" ] && ! [ "$root/package-lock.json" -nt "$root/node_modules/.package-lock.json" ]; then
-    return 0
+  mailops_npm_packages_current "$root" && return 0
+  if [ -L "$root/node_modules" ]; then
+    # npm ci empties node_modules first, through the link: that would wipe another checkout's packages.
+    mailops_say "error: node_modules does not match package-lock.json (needed for $1), and $root/node_modules is a symbolic link (to $(readlink "$root/node_modules")): not running npm ci through it; run npm ci where it points, or remove the link"
+    return 1
   fi
   mailops_say "installing the npm packages of package-lock.json with npm ci (needed for $1)"
   (cd "$root" && mailops_npm ci --no-audit --no-fund) || { mailops_say "error: npm ci failed in $root (needed for $1): see npm's output above"; return 1; }
+  mailops_npm_packages_current "$root" || { mailops_say "error: npm ci finished but node_modules still does not match package-lock.json (needed for $1)"; return 1; }
 }
 
 mailops_node_is_24() { [ "$(mailops_node_major)" = 24 ]; }
