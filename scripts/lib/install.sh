@@ -41,12 +41,15 @@ mailops_ensure_apt() { # PHASE PKG…
     command -v sudo >/dev/null 2>&1 || { mailops_say "error: $phase needs ${missing[*]}: run as root (apt-get install needs it) or install them first"; return 1; }
     sudo=(sudo)
   fi
-  mailops_say "installing ${missing[*]} with apt-get (needed for $phase)"
+  # apt's own output (pages of it for chromium) goes to a log, shown when something fails.
+  local log="$MAILOPS_ROOT/test-results/apt.log"
+  mkdir -p "${log%/*}" && touch "$log"
+  mailops_say "installing ${missing[*]} with apt-get (needed for $phase; log: ${log#"$MAILOPS_ROOT"/})"
   # Wait for another apt run (another script on this machine) rather than fail on its lock.
   local apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600)
   if [ -z "${MAILOPS_APT_UPDATED:-}" ]; then
     # Once per run (the variable reaches child scripts): a fresh machine has no package lists at all.
-    "${apt[@]}" update -qq >&2 || mailops_say "warning: apt-get update failed; trying the install with the lists there are"
+    "${apt[@]}" update -q >>"$log" 2>&1 || mailops_say "warning: apt-get update failed (see $log); trying the install with the lists there are"
     export MAILOPS_APT_UPDATED=1
   fi
   # No daemon may start from a package's install script: there may be no init system, and the tests start
@@ -54,13 +57,17 @@ mailops_ensure_apt() { # PHASE PKG…
   if [ ! -e "$policy" ]; then
     printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null && "${sudo[@]}" chmod 0755 "$policy" && added_policy=1
   fi
+  local before
+  before=$(wc -l <"$log")
   "${apt[@]}" install -y -q --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-    "${missing[@]}" >&2 || rc=$?
+    "${missing[@]}" >>"$log" 2>&1 || rc=$?
   [ "$added_policy" = 0 ] || "${sudo[@]}" rm -f "$policy"
   if [ "$rc" != 0 ]; then
-    mailops_say "error: apt-get install ${missing[*]} failed (exit $rc; needed for $phase): see apt's output above"
+    tail -n 20 "$log" >&2
+    mailops_say "error: apt-get install ${missing[*]} failed (exit $rc; needed for $phase): the end of $log is above"
     return 1
   fi
+  mailops_say "installed ${missing[*]}: $(tail -n +$((before + 1)) "$log" | grep -c '^Setting up ' || true) packages with what they depend on"
   for p in "${missing[@]}"; do
     mailops_dpkg_installed "$p" || { mailops_say "error: apt-get reported success but $p is not installed (needed for $phase)"; return 1; }
   done
