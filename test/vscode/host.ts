@@ -5,7 +5,7 @@
  * (clicking through the workbench as a person would).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -27,6 +27,31 @@ export function checkPrerequisites(): void {
   if (problems.length) {
     throw new Error(`${problems.join('; ')}\n  next: run \`bash scripts/vscode-host.sh\` (installs code-server and chromium), then run this again via \`bash scripts/test-vscode\``);
   }
+}
+
+/**
+ * The sandbox mail host's status (`scripts/sandbox status --json`) for the UI tests that work against it: the
+ * file MAILOPS_SANDBOX_STATUS names (scripts/test-vscode writes it for the host MAILOPS_SANDBOX_HOST), else
+ * asked now. Throws with the reason when the sandbox is not up: those tests fail then, they never skip.
+ */
+export function requireSandboxStatus<T extends { up: boolean }>(): T {
+  const file = process.env.MAILOPS_SANDBOX_STATUS;
+  let text: string;
+  let source: string;
+  if (file) {
+    source = `${file} (MAILOPS_SANDBOX_STATUS)`;
+    if (!existsSync(file)) throw new Error(`the sandbox status ${source} does not exist; run \`scripts/sandbox up\`, then \`scripts/sandbox status\``);
+    text = readFileSync(file, 'utf8');
+  } else {
+    const args = ['--host', process.env.MAILOPS_SANDBOX_HOST || 'd12', 'status', '--json'];
+    source = `\`scripts/sandbox ${args.join(' ')}\``;
+    const r = spawnSync('bash', [path.join(REPO_ROOT, 'scripts/sandbox'), ...args], { encoding: 'utf8', timeout: 60_000 });
+    if (r.status !== 0) throw new Error(`the sandbox is not up: ${source} exited ${String(r.status ?? r.signal)}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}; run \`scripts/sandbox up\``);
+    text = r.stdout;
+  }
+  const s = JSON.parse(text) as T;
+  if (s.up !== true) throw new Error(`the sandbox is not up: ${source} says up=${String(s.up)}; run \`scripts/sandbox up\``);
+  return s;
 }
 
 export async function freePort(): Promise<number> {

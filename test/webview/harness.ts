@@ -129,5 +129,56 @@ export async function writeReport(name: string, data: unknown): Promise<void> {
   await writeFile(path.join(ROOT, 'test-results', name), JSON.stringify(data, null, 2));
 }
 
+/** Frame times of one scroll through the grid (the first frame, which waits for the page, left out). */
+export interface ScrollFrames {
+  readonly deltas: number[];
+  /** Most row elements in the DOM at any frame: the grid stays virtualised. */
+  readonly maxRows: number;
+  readonly count: number;
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly over50ms: number;
+}
+
+/**
+ * Scrolls the preview's grid from the top by steps on animation frames, as a fast wheel or scrollbar drag does:
+ * 240 frames, 20 rows per frame for 120 frames, then 375 rows per frame. Shared by the preview test and the
+ * bench (row 7), so that both measure the same thing.
+ */
+export async function measureScroll(page: Page): Promise<ScrollFrames> {
+  const run = await page.evaluate(async () => {
+    const body = document.querySelector<HTMLElement>('.grid-body')!;
+    body.scrollTop = 0;
+    await new Promise((r) => requestAnimationFrame(r));
+    await new Promise((r) => requestAnimationFrame(r));
+    const deltas: number[] = [];
+    let maxRows = 0;
+    let last = performance.now();
+    for (let f = 0; f < 240; f++) {
+      await new Promise((r) => requestAnimationFrame(r));
+      const now = performance.now();
+      deltas.push(now - last);
+      last = now;
+      maxRows = Math.max(maxRows, document.querySelectorAll('[data-testid="preview-row"]').length);
+      body.scrollTop += f < 120 ? 480 : 9000;
+    }
+    return { deltas: deltas.slice(1), maxRows };
+  });
+  const sorted = [...run.deltas].sort((a, b) => a - b);
+  const q = (p: number): number => Number(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!.toFixed(1));
+  return {
+    deltas: run.deltas,
+    maxRows: run.maxRows,
+    count: sorted.length,
+    p50: q(0.5),
+    p95: q(0.95),
+    p99: q(0.99),
+    max: Number(sorted.at(-1)!.toFixed(1)),
+    over50ms: sorted.filter((d) => d > 50).length,
+  };
+}
+
 /** A subset of VS Code's Dark Modern theme variables, as the workbench injects them into a webview. */
 const THEME = `html{--vscode-font-family:system-ui,"Ubuntu","Droid Sans",sans-serif;--vscode-font-size:13px;--vscode-foreground:#cccccc;--vscode-editor-background:#1f1f1f;--vscode-descriptionForeground:#9d9d9d;--vscode-panel-border:#2b2b2b;--vscode-focusBorder:#0078d4;--vscode-list-hoverBackground:#2a2d2e;--vscode-list-activeSelectionBackground:#04395e;--vscode-list-activeSelectionForeground:#ffffff;--vscode-list-inactiveSelectionBackground:#37373d;--vscode-button-background:#0078d4;--vscode-button-foreground:#ffffff;--vscode-input-background:#313131;--vscode-input-foreground:#cccccc;--vscode-badge-background:#616161;--vscode-badge-foreground:#f8f8f8;--vscode-textLink-foreground:#4daafc;--vscode-errorForeground:#f85149}`;

@@ -13,7 +13,7 @@ import type { Page } from 'playwright-core';
 import type { PlanHeader, PreviewContent, RunRestoreCommand, WebviewMessage } from './types';
 import { makeRow } from './fixtures/rows';
 import type { FakeHost } from './fixtures/fakeHost';
-import { screenshot, startHarness, writeReport, type Harness } from './harness';
+import { measureScroll, screenshot, startHarness, writeReport, type Harness, type ScrollFrames } from './harness';
 
 const HEADER: PlanHeader = {
   origin: { engine: 'dovecot', host: 'mail1', account: 'alice@example.org', source: '2026-11-20' },
@@ -23,6 +23,9 @@ const HEADER: PlanHeader = {
 };
 
 type W = Window & { __host: FakeHost; __pwned?: unknown };
+
+/** The 95th percentile of frame times while scrolling 100,000 rows, in headless Chromium (measured: see test (a)). */
+const FRAME_P95_MS = 50;
 
 const rowCount = (page: Page): Promise<number> => page.locator('[data-testid="preview-row"]').count();
 const posted = (page: Page): Promise<WebviewMessage[]> => page.evaluate(() => (window as unknown as W).__host.posted);
@@ -50,31 +53,24 @@ describe('restore preview webview in Chromium', () => {
     assert.equal(await page.locator('[data-testid="preview-row"]').first().getAttribute('data-row-id'), makeRow(0).id);
     await screenshot(page, '100k-top');
 
-    // Scroll by steps on animation frames, as a fast wheel/scrollbar drag does, and measure frame times.
-    const run = await page.evaluate(async () => {
+    // Frame times while scrolling (measureScroll: 240 animation frames, 20 then 375 rows per frame). The p95 is
+    // the stutter a person sees. Measured on this project's machine (2 vCPUs, headless Chromium --disable-gpu):
+    // p50 17-25 ms, p95 25 ms when idle and 42-43 ms with a load average of 2.7 from other work. A pass can
+    // catch the machine busy, so up to 3 passes are made and the best counts; a grid that renders more than
+    // its window misses in every pass (hundreds of ms per frame).
+    const passes: ScrollFrames[] = [];
+    do passes.push(await measureScroll(page));
+    while (passes.at(-1)!.p95 > FRAME_P95_MS && passes.length < 3);
+    const best = passes.reduce((a, b) => (b.p95 < a.p95 ? b : a));
+    const { deltas: _deltas, maxRows: _maxRows, ...frames } = best;
+    const maxRows = Math.max(...passes.map((p) => p.maxRows));
+    assert.ok(maxRows < 200, `max rows in the DOM while scrolling: ${maxRows}`);
+    // Bottom, wait for the window to follow.
+    await page.evaluate(async () => {
       const body = document.querySelector<HTMLElement>('.grid-body')!;
-      const deltas: number[] = [];
-      let maxRows = 0;
-      let last = performance.now();
-      for (let f = 0; f < 240; f++) {
-        await new Promise((r) => requestAnimationFrame(r));
-        const now = performance.now();
-        deltas.push(now - last);
-        last = now;
-        maxRows = Math.max(maxRows, document.querySelectorAll('[data-testid="preview-row"]').length);
-        body.scrollTop += f < 120 ? 480 : 9000; // 20 rows per frame, then 375 rows per frame
-      }
-      // Bottom, wait for the window to follow.
       body.scrollTop = body.scrollHeight;
-      await new Promise((r) => requestAnimationFrame(r));
-      await new Promise((r) => requestAnimationFrame(r));
-      await new Promise((r) => requestAnimationFrame(r));
-      return { deltas, maxRows };
+      for (let i = 0; i < 3; i++) await new Promise((r) => requestAnimationFrame(r));
     });
-    const sorted = [...run.deltas.slice(1)].sort((a, b) => a - b);
-    const q = (p: number): number => Number(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!.toFixed(1));
-    const frames = { count: sorted.length, p50: q(0.5), p95: q(0.95), p99: q(0.99), max: Number(sorted.at(-1)!.toFixed(1)), over50ms: sorted.filter((d) => d > 50).length };
-    assert.ok(run.maxRows < 200, `max rows in the DOM while scrolling: ${run.maxRows}`);
     const lastRow = page.locator(`[data-testid="preview-row"][data-pos="${N - 1}"]`);
     await lastRow.waitFor({ state: 'visible' });
     assert.equal(await lastRow.getAttribute('data-row-id'), makeRow(N - 1).id);
@@ -87,8 +83,9 @@ describe('restore preview webview in Chromium', () => {
     }, N - 1);
     assert.ok(inView, 'the last row is within the viewport');
     assert.ok((await rowCount(page)) < 200);
-    // The median frame must stay interactive even on a loaded 2-core machine; p95/max are reported, not asserted.
-    assert.ok(frames.p50 < 50, `median frame time ${frames.p50} ms (p95 ${frames.p95} ms)`);
+    const tried = passes.map((p) => `p50 ${p.p50} ms, p95 ${p.p95} ms`).join('; ');
+    assert.ok(frames.p50 < 50, `median frame time ${frames.p50} ms (passes: ${tried})`);
+    assert.ok(frames.p95 <= FRAME_P95_MS, `p95 frame time ${frames.p95} ms > ${FRAME_P95_MS} ms in every pass (${tried})`);
     await screenshot(page, '100k-bottom');
 
     // Sorting 100,000 rows by size (desc) and keyboard navigation.
@@ -105,7 +102,7 @@ describe('restore preview webview in Chromium', () => {
     const top = await page.locator('[data-testid="preview-row"][data-pos="1"]').getAttribute('aria-selected');
     assert.equal(top, 'true');
     assert.deepEqual(consoleErrors.slice(0, 3), [], `${consoleErrors.length} console errors/warnings`);
-    const report = { rows: N, streamMs: Math.round(streamMs), firstRowsMs: Math.round(firstRowsMs), rowsInDomAtRest: inDom, maxRowsInDomWhileScrolling: run.maxRows, frames, sortBySizeMs: sortMs };
+    const report = { rows: N, streamMs: Math.round(streamMs), firstRowsMs: Math.round(firstRowsMs), rowsInDomAtRest: inDom, maxRowsInDomWhileScrolling: maxRows, frames, framePasses: passes.map((p) => ({ p50: p.p50, p95: p.p95 })), sortBySizeMs: sortMs };
     await writeReport('webview-perf.json', report);
     console.log(`[perf] ${JSON.stringify(report)}`);
     await page.close();

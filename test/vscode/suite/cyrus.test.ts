@@ -18,7 +18,7 @@ import type { TaskRun } from '../../../src/extension/tasks/terminal';
 import type { CyrusArchivePointNode } from '../../../src/extension/tree/cyrusBackups/cyrusArchiveNode';
 import type { MailopsNode } from '../../../src/extension/tree/node';
 import { EXTENSION_ID, activateMailops, waitFor } from './helpers';
-import { child, children, sandboxHosts, sandboxStatus, type SandboxStatusLite } from './sandbox';
+import { child, children, sandboxHosts, requireSandbox, type SandboxStatusLite } from './sandbox';
 
 const HOST = 'sandbox-cyrus';
 const USER = 'bob';
@@ -51,7 +51,7 @@ function sandbox(...args: string[]): Promise<void> {
   const root = vscode.extensions.getExtension(EXTENSION_ID)?.extensionPath;
   assert.ok(root);
   return new Promise((resolve, reject) =>
-    execFile('bash', [path.join(root, 'scripts/sandbox'), '--host', sandboxStatus()?.host.id ?? 'd12', ...args], { cwd: root, timeout: 180_000 }, (err, _out, stderr) =>
+    execFile('bash', [path.join(root, 'scripts/sandbox'), '--host', requireSandbox().host.id, ...args], { cwd: root, timeout: 180_000 }, (err, _out, stderr) =>
       err ? reject(new Error(`scripts/sandbox ${args.join(' ')}: ${err.message}\n${stderr}`)) : resolve(),
     ),
   );
@@ -74,11 +74,7 @@ describe('Mailops on the sandbox Cyrus host: backups, tasks.json, restore from a
   let ctx: HostContext;
 
   before(async function () {
-    const s = sandboxStatus();
-    if (!s) {
-      console.log('the sandbox is not up (scripts/sandbox up): skipping');
-      this.skip();
-    }
+    const s = requireSandbox();
     status = s;
     api = await activateMailops();
     await sandbox('reseed', 'cyrus', USER);

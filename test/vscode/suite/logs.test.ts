@@ -8,15 +8,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFil
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { EXTENSION_ID, activateMailops, waitFor, withHostsSetting } from './helpers';
-import { sandboxStatus } from './sandbox';
+import { requireSandbox } from './sandbox';
 
 const HOST = 'sandbox-dovecot';
 
 /** The sandbox host of this run (scripts/test-vscode writes its status). */
 function sandboxSsh(): { host: string; port: number; identity: string; knownHosts: string } {
-  const s = sandboxStatus();
-  assert.ok(s, 'the sandbox is not up (MAILOPS_SANDBOX_STATUS): run scripts/sandbox up');
-  return s.ssh;
+  return requireSandbox().ssh;
 }
 
 function hostEntry() {

@@ -12,7 +12,7 @@ import { PREVIEW_VIEW_TYPE, type PreviewRow } from '../../../src/shared/previewP
 import { listMessages } from '../../../src/core/dovecot/messages';
 import { dovecotEngine } from '../../../src/extension/preview/sources/dovecotEngine';
 import { EXTENSION_ID, activateMailops, waitFor } from './helpers';
-import { sandboxStatus, useSandboxHosts } from './sandbox';
+import { requireSandbox, useSandboxHosts } from './sandbox';
 
 function memorySource(rows: PreviewRow[], events: string[]): PreviewDataSource {
   const origin = { engine: 'dovecot', host: 'suite-host', account: 'alice@example.org', source: 'mirror' } as const;
@@ -72,11 +72,7 @@ describe('Dovecot preview source on the sandbox', function () {
   this.timeout(120_000);
 
   it('previews a message of a set: decoded headers and its text', async function () {
-    const status = sandboxStatus();
-    if (!status) {
-      console.log('the sandbox is not up (scripts/sandbox up): skipping');
-      this.skip();
-    }
+    const status = requireSandbox();
     const api = await activateMailops();
     const restore = await useSandboxHosts(status);
     try {

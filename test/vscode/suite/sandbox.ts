@@ -18,15 +18,22 @@ export interface SandboxStatusLite {
   cyrus: { separator: string; imap: string; users: Array<{ name: string; password: string; mailboxes: Record<string, number> }> };
 }
 
-export function sandboxStatus(): SandboxStatusLite | undefined {
+/**
+ * The sandbox's status, for the suites that test against it. Under `npm test` the sandbox must be up: when it
+ * is not, these suites fail with the reason (they never skip, which would let a broken sandbox pass the run).
+ */
+export function requireSandbox(): SandboxStatusLite {
   const file = process.env.MAILOPS_SANDBOX_STATUS;
-  if (!file) return undefined;
+  const next = 'scripts/test-vscode writes it from `scripts/sandbox status --json` when the sandbox is up; run `scripts/sandbox up`, then `scripts/sandbox status`';
+  if (!file) throw new Error(`the sandbox is not up: MAILOPS_SANDBOX_STATUS is not set (${next})`);
+  let s: SandboxStatusLite;
   try {
-    const s = JSON.parse(readFileSync(file, 'utf8')) as SandboxStatusLite;
-    return s.up ? s : undefined;
-  } catch {
-    return undefined;
+    s = JSON.parse(readFileSync(file, 'utf8')) as SandboxStatusLite;
+  } catch (e) {
+    throw new Error(`the sandbox status ${file} (MAILOPS_SANDBOX_STATUS) cannot be read: ${e instanceof Error ? e.message : String(e)} (${next})`);
   }
+  if (s.up !== true) throw new Error(`the sandbox is not up: ${file} says up=${String(s.up)} (${next})`);
+  return s;
 }
 
 export function sandboxHosts(s: SandboxStatusLite): unknown[] {

@@ -9,7 +9,7 @@ import type { MailopsTestApi } from '../../../src/extension/api';
 import { dovecotLayout } from '../../../src/core/backup/layout';
 import type { TaskRun } from '../../../src/extension/tasks/terminal';
 import { activateMailops, waitFor } from './helpers';
-import { children, sandboxStatus, useSandboxHosts } from './sandbox';
+import { children, requireSandbox, useSandboxHosts } from './sandbox';
 
 /** Resolves with the exit code VS Code reports for the execution. */
 function taskEnd(execution: vscode.TaskExecution): Promise<number | undefined> {
@@ -33,11 +33,7 @@ describe('Mailops tasks on the sandbox', function () {
   let restore: () => Promise<void> = async () => undefined;
 
   before(async function () {
-    const s = sandboxStatus();
-    if (!s) {
-      console.log('the sandbox is not up (scripts/sandbox up): skipping');
-      this.skip();
-    }
+    const s = requireSandbox();
     api = await activateMailops();
     restore = await useSandboxHosts(s);
     await waitFor('the sandbox hosts in the tree', async () => (await children(api)).some((r) => r.label === 'sandbox-dovecot'));

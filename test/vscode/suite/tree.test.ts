@@ -9,7 +9,7 @@ import type { MailopsTestApi } from '../../../src/extension/api';
 import { decodeMutf7 } from '../../../src/core/cyrus/utf7';
 import { ImapClient, quoteImap } from '../../support/imap';
 import { activateMailops, waitFor, withHostsSetting } from './helpers';
-import { child, children, sandboxStatus, useSandboxHosts, type SandboxStatusLite } from './sandbox';
+import { child, children, requireSandbox, useSandboxHosts, type SandboxStatusLite } from './sandbox';
 
 const HOSTILE = 'o’neil $(touch /tmp/mailops-pwned);`id` ü';
 
@@ -27,7 +27,7 @@ async function dovecotCounts(api: MailopsTestApi, account: string): Promise<Map<
 }
 
 async function cyrusCounts(user: string, password: string, sep: string): Promise<Map<string, number>> {
-  const [host, port] = sandboxStatus()!.cyrus.imap.split(':');
+  const [host, port] = requireSandbox().cyrus.imap.split(':');
   const imap = await ImapClient.connect({ host: host!, port: Number(port), timeoutMs: 15_000 });
   try {
     await imap.command(['LOGIN', quoteImap(user), quoteImap(password)]);
@@ -50,11 +50,7 @@ describe('Hosts tree on the sandbox', function () {
   let restore: () => Promise<void> = async () => undefined;
 
   before(async function () {
-    const s = sandboxStatus();
-    if (!s) {
-      console.log('the sandbox is not up (scripts/sandbox up): skipping');
-      this.skip();
-    }
+    const s = requireSandbox();
     status = s;
     api = await activateMailops();
     restore = await useSandboxHosts(status);
