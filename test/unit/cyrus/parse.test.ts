@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import {
   parseMboxlistLine, readMboxlist, parseUnexpungeList, UnexpungeListParser, parseUnexpungeResult,
-  parseMbpathJson, parseIndexHeader, splitHeadOutput, parseCtime,
+  parseMbpathJson, splitHeadOutput, parseCtime,
 } from '../../../src/core/cyrus/parse';
+import { parseIndexHeader } from '../../../src/core/cyrus/indexHeader';
 import { readLines } from '../../../src/core/util/lines';
 
 const fx = (n: string) => readFileSync(join(__dirname, '../../fixtures/cyrus', n));
@@ -128,7 +129,9 @@ describe('mbpath -j and cyrus.index headers', () => {
     const paths = [...bin.toString('latin1').matchAll(/==> (.*?) <==\n/g)].map((m) => m[1]!);
     assert.equal(paths.length, 2);
     const chunks = splitHeadOutput(bin, paths, 160);
-    const archive = parseIndexHeader(chunks.get(paths[1]!)!)!;
+    const read = parseIndexHeader(chunks.get(paths[1]!)!);
+    assert.ok(read.ok, JSON.stringify(read));
+    const archive = read.header;
     const ex = fx('mbexamine.txt').toString();
     // mbexamine.txt was captured before unexpunge -u: it is the same state as index-headers.bin
     assert.equal(archive.exists, Number(/Number of Messages: (\d+)/.exec(ex)![1]));
@@ -136,6 +139,6 @@ describe('mbpath -j and cyrus.index headers', () => {
     assert.equal(archive.lastUid, Number(/Last UID: (\d+)/.exec(ex)![1]));
     assert.equal(archive.uidvalidity, Number(/UIDValidity: (\d+)/.exec(ex)![1]));
     assert.equal(archive.minorVersion, 17);
-    assert.equal(parseIndexHeader(Buffer.alloc(10)), null);
+    assert.deepEqual(parseIndexHeader(Buffer.alloc(10)), { ok: false, minorVersion: null, reason: 'cyrus.index holds 10 bytes, too few for an index header' });
   });
 });
