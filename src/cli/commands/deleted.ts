@@ -1,10 +1,11 @@
 import type { CliCommand } from '../types';
 import { listDeleted, type DeletedFolder } from '../../core/cyrus/deleted';
+import { countProblemLine, countText } from './folders';
 
 export function renderDeleted(list: DeletedFolder[]): string {
   if (!list.length) return 'no deleted folders';
   return list
-    .map((d) => `${d.account ?? '(shared)'}  ${JSON.stringify(d.originalFolder)}  deleted ${d.deletedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}  ${d.messages ?? '?'} msgs${d.originalExists ? '  [name in use again: undelete --to NEW]' : ''}\n    ${d.toolName}`)
+    .map((d) => `${d.account ?? '(shared)'}  ${JSON.stringify(d.originalFolder)}  deleted ${d.deletedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}  ${countText(d.messages)} msgs${d.originalExists ? '  [name in use again: undelete --to NEW]' : ''}\n    ${d.toolName}${countProblemLine(d.countProblem, '    ')}`)
     .join('\n');
 }
 

@@ -8,11 +8,29 @@ function size(n: number | null): string {
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
+/** A count read from the host, or `?` when it could not be read (the reason goes on a line of its own). */
+export function countText(n: number | null): string {
+  return n === null ? '?' : String(n);
+}
+
+/** The line under a folder whose count is unknown, saying why (nothing when the count is known or not asked). */
+export function countProblemLine(problem: string | null, indent: string): string {
+  return problem ? `\n${indent}? messages: ${problem}` : '';
+}
+
+/** `12 messages`, `12 messages + ? in 1 folder` when some counts are unknown; '' when counts were not asked. */
+export function totalText(messages: number | null, uncounted: number): string {
+  if (messages === null) return '';
+  const total = `${messages} message${messages === 1 ? '' : 's'}`;
+  return uncounted ? `${total} + ? in ${uncounted} folder${uncounted === 1 ? '' : 's'} (count unknown)` : total;
+}
+
 export function renderAccounts(accounts: CyrusAccount[]): string {
   const lines: string[] = [];
   for (const a of accounts) {
-    lines.push(`${a.account}  (${a.mailboxes.length} folders, ${a.messages} messages, ${size(a.size)})`);
-    for (const m of a.mailboxes) lines.push(`  ${m.folder.padEnd(36)} ${String(m.messages ?? '?').padStart(7)} msgs ${size(m.size).padStart(10)}   ${m.toolName}`);
+    const counts = a.messages === null ? '' : `, ${totalText(a.messages, a.uncounted)}, ${size(a.size)}`;
+    lines.push(`${a.account}  (${a.mailboxes.length} folder${a.mailboxes.length === 1 ? '' : 's'}${counts})`);
+    for (const m of a.mailboxes) lines.push(`  ${m.folder.padEnd(36)} ${countText(m.messages).padStart(7)} msgs ${size(m.size).padStart(10)}   ${m.toolName}${countProblemLine(m.countProblem, '    ')}`);
   }
   return lines.join('\n') || 'no mailboxes';
 }

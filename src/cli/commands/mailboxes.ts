@@ -4,6 +4,7 @@ import { listMailboxes } from '../../core/dovecot/mailboxes';
 import { parseSetRef, withSet } from '../../core/dovecot/sets';
 import type { MailboxStatus } from '../../core/dovecot/types';
 import { listAccounts, type CyrusMailbox } from '../../core/cyrus/mailboxes';
+import { countProblemLine, countText, totalText } from './folders';
 import type { HostContext } from '../../core/hosts/context';
 import type { CliContext } from '../types';
 import { serverKind } from '../serverKind';
@@ -21,7 +22,7 @@ export function formatBytes(n: number): string {
 
 function renderCyrusFolder(m: CyrusMailbox): string {
   const size = m.size === null ? '?' : formatBytes(m.size);
-  return `${String(m.messages ?? '?').padStart(7)} msgs ${size.padStart(9)}  ${m.folder}    ${m.toolName}`;
+  return `${countText(m.messages).padStart(7)} msgs ${size.padStart(9)}  ${m.folder}    ${m.toolName}${countProblemLine(m.countProblem, '          ')}`;
 }
 
 /** `mailops mailboxes ACCOUNT` on a Cyrus host: the account's live folders with counts and sizes (as `folders ACCOUNT`). */
@@ -35,8 +36,9 @@ async function cyrusMailboxes(ctx: CliContext, host: HostContext, account: strin
   const out = ctx.list<CyrusMailbox>();
   for (const m of live) await out.item(m, renderCyrusFolder);
   const total = live.reduce((a, m) => a + (m.messages ?? 0), 0);
+  const uncounted = live.filter((m) => m.messages === null).length;
   const hidden = all.length - live.length;
-  out.end(`${live.length} folder${live.length === 1 ? '' : 's'}, ${total} message${total === 1 ? '' : 's'}${hidden ? `; ${hidden} delayed-deleted folder${hidden === 1 ? '' : 's'} not shown (mailops deleted ${account})` : ''}`);
+  out.end(`${live.length} folder${live.length === 1 ? '' : 's'}, ${totalText(total, uncounted)}${hidden ? `; ${hidden} delayed-deleted folder${hidden === 1 ? '' : 's'} not shown (mailops deleted ${account})` : ''}`);
   return live.length ? 0 : 1;
 }
 

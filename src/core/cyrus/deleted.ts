@@ -27,6 +27,8 @@ export interface DeletedFolder {
   originalExists: boolean;
   messages: number | null;
   size: number | null;
+  /** Why messages/size are null although counts were asked (see CyrusMailbox.countProblem). */
+  countProblem: string | null;
 }
 
 /** Deleted folders of an account (or of every account), newest first, with message counts. */
@@ -50,6 +52,7 @@ export async function listDeleted(ctx: HostContext, account?: string, opts: { st
       originalExists: live.has(m.deleted!.original),
       messages: m.messages,
       size: m.size,
+      countProblem: m.countProblem,
     }))
     .sort((a, b) => b.deletedAt.localeCompare(a.deletedAt));
 }

@@ -1,16 +1,18 @@
 /**
  * Mailboxes of a Cyrus host, from `ctl_mboxlist -d` (read as a stream, one entry per line, tombstones
  * skipped; NEVER `-x`, which deletes what it dumps), grouped per account, with message counts and sizes
- * read in one batch: `mbpath -7 -j` for all names (fed NUL-separated on stdin through xargs), then
- * `head -c 160` over all their cyrus.index files (also through xargs). For 25,000 mailboxes that is a few
- * dozen processes on the host instead of 25,000 `mbexamine` runs.
+ * read in one batch: `mbpath -7 -j` for all names (fed NUL-separated on stdin through xargs), then the
+ * header bytes of all their cyrus.index files by `head -c` (also through xargs), read by index version
+ * (indexHeader.ts). For 25,000 mailboxes that is a few dozen processes on the host instead of 25,000
+ * `mbexamine` runs. A count that cannot be read is null with the reason in `countProblem`, never 0.
  */
 import { MailopsError, UsageError } from '../errors';
 import type { HostContext } from '../hosts/context';
 import { readLines } from '../util/lines';
 import { decodeMutf7 } from './utf7';
 import { displayFolder, parseInternalName, toolName, type NameStyle } from './names';
-import { parseIndexHeader, parseMbpathJson, readMboxlist, splitHeadOutput, type MboxlistEntry } from './parse';
+import { INDEX_HEADER_READ_BYTES, parseIndexHeader } from './indexHeader';
+import { parseMbpathJson, readMboxlist, splitHeadOutput, type MboxlistEntry } from './parse';
 import { commandError, cyrusEnv, runTool, scriptArgv, toolArgv, type CyrusEnv } from './tools';
 
 export interface CyrusMailbox {
@@ -31,10 +33,12 @@ export interface CyrusMailbox {
   uidvalidity: number | null;
   /** Set for delayed-deleted (`DELETED.…`) entries. */
   deleted: { at: string; original: string; originalFolder: string } | null;
-  /** From cyrus.index (null when not asked or unreadable). */
+  /** From cyrus.index: messages that exist (what IMAP reports as EXISTS). null when not asked or not read. */
   messages: number | null;
   size: number | null;
   lastUid: number | null;
+  /** Why messages/size are null although counts were asked (e.g. "index version 21 is not known to Mailops"). */
+  countProblem: string | null;
   /** Data directory on the host (from mbpath), when stats were asked. */
   path: string | null;
 }
@@ -42,8 +46,11 @@ export interface CyrusMailbox {
 export interface CyrusAccount {
   account: string;
   mailboxes: CyrusMailbox[];
-  messages: number;
-  size: number;
+  /** Sums over the mailboxes whose counts were read; null when counts were not asked. */
+  messages: number | null;
+  size: number | null;
+  /** Mailboxes whose count could not be read (each has its countProblem): the sums leave them out. */
+  uncounted: number;
 }
 
 export function toMailbox(e: MboxlistEntry, style: NameStyle): CyrusMailbox {
@@ -68,6 +75,7 @@ export function toMailbox(e: MboxlistEntry, style: NameStyle): CyrusMailbox {
     messages: null,
     size: null,
     lastUid: null,
+    countProblem: null,
     path: null,
   };
 }
@@ -109,15 +117,20 @@ export async function* streamMailboxes(ctx: HostContext, opts: StreamOptions = {
 
 const MBPATH_SCRIPT = 'exec xargs -0 "$1" -C "$2" -7 -q -j';
 // -v: headers even when a batch holds one file (GNU head omits them for a single file)
-const HEAD_SCRIPT = 'exec xargs -0 head -v -c 160 --';
+const HEAD_SCRIPT = 'exec xargs -0 head -v -c "$1" --';
 
-/** Fill messages/size/lastUid/path of the given mailboxes in two batched round trips. */
+/**
+ * Fill messages/size/lastUid/path of the given mailboxes in two batched round trips; a mailbox whose count
+ * cannot be read keeps null and gets the reason in countProblem.
+ */
 export async function addStats(ctx: HostContext, boxes: CyrusMailbox[], signal?: AbortSignal): Promise<void> {
   if (boxes.length === 0) return;
   const env = await cyrusEnv(ctx, signal);
   const paths = await mailboxPaths(ctx, env, boxes.map((b) => b.toolName), signal);
   const files: string[] = [];
   for (const b of boxes) {
+    b.messages = b.size = b.lastUid = null;
+    b.countProblem = null;
     let p = paths.get(b.internal);
     // mbpath refuses some names (e.g. DELETED/…@domain: "Invalid mailbox name"); Cyrus 3.x keeps mailboxes
     // under PARTITION/uuid/X/Y/UNIQUEID (X, Y: its first two letters): try there (head skips a missing file).
@@ -126,26 +139,46 @@ export async function addStats(ctx: HostContext, boxes: CyrusMailbox[], signal?:
       p = { data: dir, meta: dir, archive: null };
       paths.set(b.internal, p);
     }
-    if (!p) continue;
+    if (!p) {
+      b.countProblem = 'mbpath found no directory for it';
+      continue;
+    }
     b.path = p.data;
     files.push(`${p.meta}/cyrus.index`);
   }
   if (!files.length) return;
-  const argv = scriptArgv(ctx, 'mailops-index-headers', HEAD_SCRIPT, []);
+  const argv = scriptArgv(ctx, 'mailops-index-headers', HEAD_SCRIPT, [String(INDEX_HEADER_READ_BYTES)]);
   const proc = ctx.transport.spawn(argv, { stdin: Buffer.from(files.join('\0'), 'utf8'), signal });
   const chunks: Buffer[] = [];
+  const stderr: Buffer[] = [];
   proc.stdout.on('data', (c: Buffer) => chunks.push(c));
-  proc.stderr.resume();
-  await proc.exit; // head exits 1 when a file vanished meanwhile: the others are still good
-  const heads = splitHeadOutput(Buffer.concat(chunks), files, 160);
+  proc.stderr.on('data', (c: Buffer) => stderr.push(c));
+  // head exits 1 when a file vanished meanwhile (a mailbox deleted since the listing): the others are still good
+  const st = await proc.exit;
+  const heads = splitHeadOutput(Buffer.concat(chunks), files, INDEX_HEADER_READ_BYTES);
+  const err = Buffer.concat(stderr).toString('utf8');
+  // Nothing read and not just files that vanished: the command itself failed (sudo refused, no head …).
+  const onlyMissingFiles = st.code === 1 && err.split('\n').every((l) => l === '' || l.startsWith('head: '));
+  if (heads.size === 0 && !onlyMissingFiles) {
+    throw commandError(ctx, argv, st.code, st.signal, err, { what: `reading the cyrus.index headers of ${files.length} mailboxes failed`, meaning: 'head printed no header for any of them' });
+  }
   for (const b of boxes) {
     const p = paths.get(b.internal);
-    const h = p ? heads.get(`${p.meta}/cyrus.index`) : undefined;
-    const ih = h ? parseIndexHeader(h) : null;
-    if (ih) {
-      b.messages = ih.exists;
-      b.size = ih.size;
-      b.lastUid = ih.lastUid;
+    if (!p) continue;
+    const file = `${p.meta}/cyrus.index`;
+    const h = heads.get(file);
+    if (!h) {
+      const why = err.split('\n').find((l) => l.includes(file));
+      b.countProblem = why ? why.trim() : `${file} was not read`;
+      continue;
+    }
+    const r = parseIndexHeader(h);
+    if (r.ok) {
+      b.messages = r.header.exists;
+      b.size = r.header.size;
+      b.lastUid = r.header.lastUid;
+    } else {
+      b.countProblem = r.reason;
     }
   }
 }
@@ -167,11 +200,14 @@ export async function listAccounts(ctx: HostContext, opts: StreamOptions & { sta
   const map = new Map<string, CyrusAccount>();
   for (const b of boxes) {
     const key = b.account ?? '(shared)';
+    const counted = opts.stats !== false;
     let a = map.get(key);
-    if (!a) map.set(key, (a = { account: key, mailboxes: [], messages: 0, size: 0 }));
+    if (!a) map.set(key, (a = { account: key, mailboxes: [], messages: counted ? 0 : null, size: counted ? 0 : null, uncounted: 0 }));
     a.mailboxes.push(b);
-    a.messages += b.messages ?? 0;
-    a.size += b.size ?? 0;
+    if (!counted) continue;
+    if (b.messages === null) a.uncounted++;
+    else a.messages! += b.messages;
+    if (b.size !== null) a.size! += b.size;
   }
   const accounts = [...map.values()].sort((x, y) => x.account.localeCompare(y.account));
   for (const a of accounts) a.mailboxes.sort((x, y) => (x.folder === 'INBOX' ? -1 : y.folder === 'INBOX' ? 1 : x.folder.localeCompare(y.folder)));

@@ -1,5 +1,6 @@
 /**
- * Parsers for what the Cyrus 3.6 tools print, all tested on real captured output (test/fixtures/cyrus).
+ * Parsers for what the Cyrus tools print, all tested on real captured output (test/fixtures/cyrus: Cyrus 3.6;
+ * test/fixtures/cyrus310: 3.6 and 3.10). Index headers: indexHeader.ts; mbexamine: mbexamine.ts.
  * Streaming where the output grows with the server (ctl_mboxlist -d, unexpunge -l): memory stays bounded
  * by one entry.
  */
@@ -365,39 +366,7 @@ export function parseMbpathJson(out: string): MbPath[] {
   return res;
 }
 
-// ---------------------------------------------------------------- cyrus.index header
-
-export interface IndexHeader {
-  minorVersion: number;
-  numRecords: number;
-  lastUid: number;
-  /** Bytes of the messages that exist (quota_mailbox_used). */
-  size: number;
-  uidvalidity: number;
-  /** Messages that exist (expunged ones not counted). */
-  exists: number;
-  lastAppend: number;
-}
-
-/**
- * The fixed-size header of cyrus.index (network byte order). Offsets of mailbox.h, checked against
- * mbexamine on Cyrus 3.6 (minor version 17; the same offsets hold from version 12). null when too short
- * or an unknown version.
- */
-export function parseIndexHeader(b: Buffer): IndexHeader | null {
-  if (b.length < 92) return null;
-  const minor = b.readUInt32BE(8);
-  if (minor < 12 || minor > 20) return null;
-  return {
-    minorVersion: minor,
-    numRecords: b.readUInt32BE(20),
-    lastAppend: b.readUInt32BE(24),
-    lastUid: b.readUInt32BE(28),
-    size: Number(b.readBigUInt64BE(32)),
-    uidvalidity: b.readUInt32BE(44),
-    exists: b.readUInt32BE(84),
-  };
-}
+// ---------------------------------------------------------------- head -v -c N (cyrus.index headers: see indexHeader.ts)
 
 /**
  * Output of `head -c N -- FILE…` for several files: `==> FILE <==\n` then the bytes, a `\n` before the next

@@ -6,7 +6,9 @@
  *     --listed-incremental=/dev/null so deletions recorded by later archives apply) into a temp dir on the host;
  *  3. preview: every message file parsed (from, subject, date, size);
  *  4. unless dry run: create the new folder as the admin over IMAP (default `Restored<sep><name>`), copy the
- *     message files into its directory (owned like the directory), `reconstruct` it, and check the count.
+ *     message files into its directory (owned like the directory), `reconstruct` it, and check the count:
+ *     the messages `mbexamine` lists, its header count as Cyrus read it, and Mailops' own reading of the
+ *     cyrus.index header must all agree with the number copied (countRestoredFolder).
  * The live folder is never touched: an existing target name is refused.
  */
 import { MailopsError, UsageError } from '../errors';
@@ -17,9 +19,11 @@ import { adminEndpoint, adminSession, imapString } from './imapAdmin';
 import { mailboxPaths, streamMailboxes, toMailbox, type CyrusMailbox } from './mailboxes';
 import { parseMessage } from './message';
 import { folderLevels, internalName, toolName } from './names';
-import { parseIndexHeader, parseMboxlistLine, splitHeadOutput } from './parse';
+import { parseMboxlistLine, splitHeadOutput } from './parse';
+import { INDEX_HEADER_READ_BYTES, parseIndexHeader } from './indexHeader';
+import { examineMailbox } from './mbexamine';
 import { chainTo, listCyrusArchives, type CyrusArchivePoint } from './backup';
-import { asCyrusUser, commandError, cyrusEnv, runTool, toolArgv } from './tools';
+import { asCyrusUser, commandError, cyrusEnv, displayCommand, runTool, toolArgv, type CyrusEnv } from './tools';
 
 export interface ArchivedMessage {
   uid: number;
@@ -52,7 +56,19 @@ export interface CyrusRestoreResult {
   messages: ArchivedMessage[];
   target: { folder: string; internal: string; name: string };
   dryRun: boolean;
+  /** Messages in the new folder after the restore (mbexamine's count); null for a dry run. */
   restored: number | null;
+  /** How `restored` was checked; null for a dry run. */
+  count: RestoredCount | null;
+}
+
+export interface RestoredCount {
+  /** Message records mbexamine lists (expunged ones skipped). */
+  listed: number;
+  /** The header's count as Cyrus read it (mbexamine "Number of Messages"). */
+  cyrusHeader: number;
+  /** Mailops' own reading of the cyrus.index header (indexHeader.ts), or why it could not read it. */
+  mailopsHeader: { exists: number; minorVersion: number } | { problem: string };
 }
 
 /** The archived mailboxes.db dump of an archive, as mailbox records (readable listing). */
@@ -164,6 +180,7 @@ export async function cyrusRestore(ctx: HostContext, req: CyrusRestoreRequest, p
       target,
       dryRun: !!req.dryRun,
       restored: null,
+      count: null,
     };
     if (req.dryRun) return result;
     if (!password) throw new UsageError('the Cyrus admin password is needed to create the new folder', { hint: 'run on a terminal to be asked, or set MAILOPS_CYRUS_ADMIN_PASSWORD_FILE' });
@@ -176,17 +193,58 @@ export async function cyrusRestore(ctx: HostContext, req: CyrusRestoreRequest, p
     const copy = withPrivilege(['sh', '-c', COPY_SCRIPT, 'mailops-cyrus-copy', dir, dest.data, ...selected.map((m) => String(m.uid))], ctx.config.privilege);
     await runTool(ctx, copy, { what: 'copying the message files into the new folder failed', signal });
     await runTool(ctx, toolArgv(ctx, env, 'reconstruct', [target.name]), { what: 'reconstruct of the new folder failed', signal, timeoutMs: 3600_000 });
-    const raw = ctx.transport.spawn(asCyrusUser(ctx, ['head', '-c', '160', '--', `${dest.meta}/cyrus.index`]), { signal });
-    const chunks: Buffer[] = [];
-    raw.stdout.on('data', (c: Buffer) => chunks.push(c));
-    await raw.exit;
-    const ih = parseIndexHeader(Buffer.concat(chunks));
-    result.restored = ih?.exists ?? null;
-    if (result.restored !== selected.length) {
-      throw new MailopsError(`the new folder holds ${result.restored ?? '?'} messages, ${selected.length} were copied`, { host: ctx.config.name, hint: `look at it with mailops folders ${req.account}; run reconstruct on it by hand` });
-    }
+    result.count = await countRestoredFolder(ctx, env, target, dest.meta, selected.length, signal);
+    result.restored = result.count.listed;
     return result;
   } finally {
     await ctx.transport.run(withPrivilege(['rm', '-rf', '--', tmp], ctx.config.privilege)).catch(() => undefined);
   }
+}
+
+/**
+ * Count the new folder by reads that do not depend on each other, and fail loudly when they disagree: the
+ * messages `mbexamine` lists, the header count Cyrus itself read, Mailops' reading of the cyrus.index header
+ * (skipped with its reason when Mailops does not know the index version), and the number of files copied.
+ */
+export async function countRestoredFolder(ctx: HostContext, env: CyrusEnv, target: { folder: string; name: string }, meta: string, copied: number, signal?: AbortSignal): Promise<RestoredCount> {
+  const headArgv = asCyrusUser(ctx, ['head', '-c', String(INDEX_HEADER_READ_BYTES), '--', `${meta}/cyrus.index`]);
+  const head = ctx.transport.spawn(headArgv, { signal });
+  const chunks: Buffer[] = [];
+  const headErr: Buffer[] = [];
+  head.stdout.on('data', (c: Buffer) => chunks.push(c));
+  head.stderr.on('data', (c: Buffer) => headErr.push(c));
+  const headExit = await head.exit;
+  const read = parseIndexHeader(Buffer.concat(chunks));
+  const mailopsHeader: RestoredCount['mailopsHeader'] = read.ok
+    ? { exists: read.header.exists, minorVersion: read.header.minorVersion }
+    : { problem: headExit.code === 0 ? read.reason : `head exited with code ${headExit.code ?? headExit.signal}: ${Buffer.concat(headErr).toString('utf8').trim()}` };
+
+  const ex = await examineMailbox(ctx, env, target.name, signal);
+  const where = `the new folder "${target.folder}" (${target.name})`;
+  const command = displayCommand(toolArgv(ctx, env, 'mbexamine', [target.name]));
+  if (ex.headerMessages === null || ex.headerMessages !== ex.listed) {
+    throw new MailopsError(`${where}: mbexamine lists ${ex.listed} messages, but its index header says ${ex.headerMessages ?? '(not printed)'}`, {
+      host: ctx.config.name,
+      command,
+      meaning: 'the index of the new folder does not match its records',
+      hint: `run reconstruct on ${target.name} by hand, then mbexamine it`,
+    });
+  }
+  if ('exists' in mailopsHeader && mailopsHeader.exists !== ex.listed) {
+    throw new MailopsError(`${where}: Mailops read ${mailopsHeader.exists} messages in its cyrus.index header (index version ${mailopsHeader.minorVersion}), mbexamine lists ${ex.listed}`, {
+      host: ctx.config.name,
+      command: `${displayCommand(headArgv)}; ${command}`,
+      meaning: 'Mailops reads this index version differently from Cyrus, or the folder changed between the two reads',
+      hint: 'run mbexamine on the folder by hand; if the counts stay apart, report the index version to the Mailops developers',
+    });
+  }
+  if (ex.listed !== copied) {
+    throw new MailopsError(`${where} holds ${ex.listed} messages, ${copied} were copied`, {
+      host: ctx.config.name,
+      command,
+      meaning: 'reconstruct did not take every copied message file into the index',
+      hint: `look at it with mailops folders and mbexamine ${target.name}; run reconstruct on it by hand`,
+    });
+  }
+  return { listed: ex.listed, cyrusHeader: ex.headerMessages, mailopsHeader };
 }

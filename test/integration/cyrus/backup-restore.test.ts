@@ -76,6 +76,8 @@ test('backup; delete messages and a folder; restore the folder from the archive 
   const r = await cli(env, ['cyrus-restore', 'alice', 'Work Stuff', '--from', incr.json.archiveId, '--yes']);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.json.restored, withLate.length);
+  // counted by mbexamine (listed and the header as Cyrus read it) and by Mailops' own header reading, all agreeing
+  assert.deepEqual([r.json.count.listed, r.json.count.cyrusHeader, r.json.count.mailopsHeader.exists], [withLate.length, withLate.length, withLate.length]);
   assert.equal(r.json.target.folder, 'Restored.Work Stuff');
   const sel = await c.select('INBOX.Restored.Work Stuff');
   assert.equal(sel.exists, withLate.length);

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import {
   parseMboxlistLine, readMboxlist, parseUnexpungeList, UnexpungeListParser, parseUnexpungeResult,
-  parseMbpathJson, parseIndexHeader, splitHeadOutput, parseCtime,
+  parseMbpathJson, splitHeadOutput, parseCtime,
 } from '../../../src/core/cyrus/parse';
+import { parseIndexHeader } from '../../../src/core/cyrus/indexHeader';
 import { readLines } from '../../../src/core/util/lines';
 
 const fx = (n: string) => readFileSync(join(__dirname, '../../fixtures/cyrus', n));
@@ -128,7 +129,9 @@ describe('mbpath -j and cyrus.index headers', () => {
     const paths = [...bin.toString('latin1').matchAll(/==> (.*?) <==\n/g)].map((m) => m[1]!);
     assert.equal(paths.length, 2);
     const chunks = splitHeadOutput(bin, paths, 160);
-    const archive = parseIndexHeader(chunks.get(paths[1]!)!)!;
+    const read = parseIndexHeader(chunks.get(paths[1]!)!);
+    assert.ok(read.ok, JSON.stringify(read));
+    const archive = read.header;
     const ex = fx('mbexamine.txt').toString();
     // mbexamine.txt was captured before unexpunge -u: it is the same state as index-headers.bin
     assert.equal(archive.exists, Number(/Number of Messages: (\d+)/.exec(ex)![1]));
@@ -136,6 +139,27 @@ describe('mbpath -j and cyrus.index headers', () => {
     assert.equal(archive.lastUid, Number(/Last UID: (\d+)/.exec(ex)![1]));
     assert.equal(archive.uidvalidity, Number(/UIDValidity: (\d+)/.exec(ex)![1]));
     assert.equal(archive.minorVersion, 17);
-    assert.equal(parseIndexHeader(Buffer.alloc(10)), null);
+    assert.deepEqual(parseIndexHeader(Buffer.alloc(10)), { ok: false, minorVersion: null, reason: 'cyrus.index holds 10 bytes, too few for an index header' });
   });
+});
+
+describe('Cyrus 3.6.1 and 3.10.2 side by side (test/fixtures/cyrus310)', () => {
+  const fx310 = (n: string) => readFileSync(join(__dirname, '../../fixtures/cyrus310', n));
+  for (const label of ['3.6', '3.10']) {
+    test(`${label}: ctl_mboxlist -d skips the tombstones a delete and an undelete leave`, async () => {
+      const dump = fx310(`ctl_mboxlist-d.${label}.json`);
+      const all = dump.toString('utf8').split('\n').map(parseMboxlistLine).filter((e) => e !== null);
+      const tombstones = all.filter((e) => e.mbtype.includes('d')).map((e) => e.name.replace(/\.[0-9A-F]{8}$/, '.HEX'));
+      assert.deepEqual(tombstones.sort(), ['DELETED.user.alice.Undone.HEX', 'user.alice.Old']);
+      const live = [];
+      for await (const e of readMboxlist(readLines(Readable.from([dump])))) live.push(e.name.replace(/\.[0-9A-F]{8}$/, '.HEX'));
+      assert.deepEqual(live.sort(), ['DELETED.user.alice.Old.HEX', 'user.alice', 'user.alice.Archive', 'user.alice.Empty', 'user.alice.Gr&APwA3w-e &AMQ-rger', 'user.alice.Undone', 'user.alice.Work Stuff', 'user.bob']);
+    });
+    test(`${label}: unexpunge -l lists the two expunged messages of Archive`, () => {
+      const { records, failure } = parseUnexpungeList(fx310(`unexpunge-l.${label}.txt`));
+      assert.equal(failure, null);
+      assert.deepEqual(records.map((r) => [r.uid, r.subject]), [[2, 'He said "hello" \\ and left'], [3, 'GrXXXXe aus KXXln']]);
+      assert.ok(records.every((r) => r.expunged !== null && r.size > 0));
+    });
+  }
 });

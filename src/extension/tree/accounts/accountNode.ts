@@ -72,7 +72,7 @@ export class AccountNode extends LoadingNode {
     }
     const boxes = this.entry.mailboxes.map((m) => ({ ...m }));
     await addStats(ctx, boxes);
-    const folders = boxes.map((b) => new FolderNode(this, { server: 'cyrus', name: b.folder, messages: b.messages, unseen: null, size: b.size, cyrus: b }, this.services));
+    const folders = boxes.map((b) => new FolderNode(this, { server: 'cyrus', name: b.folder, messages: b.messages, unseen: null, size: b.size, countProblem: b.countProblem, cyrus: b }, this.services));
     return [...folders, expungedNode(this, this.services, null)];
   }
 }

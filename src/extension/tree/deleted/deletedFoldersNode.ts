@@ -54,12 +54,12 @@ export class DeletedFolderNode extends MailopsNode {
     const item = new vscode.TreeItem(`${d.account ?? vscode.l10n.t('(shared)')}: ${d.originalFolder}`, vscode.TreeItemCollapsibleState.None);
     item.id = `${this.owner.hostNode.id}/deleted/${d.internal}`;
     item.iconPath = new vscode.ThemeIcon('folder-library');
-    item.description = vscode.l10n.t('deleted {0} · {1} messages', shortTime(d.deletedAt), d.messages ?? '?');
+    item.description = vscode.l10n.t('deleted {0} · {1} messages', shortTime(d.deletedAt), d.messages ?? '?') + (d.messages === null && d.countProblem ? ` · ${d.countProblem}` : '');
     item.contextValue = this.contextValue('cyrus', d.originalExists ? 'nameInUse' : 'restorable');
     item.tooltip = tooltip('trash', d.originalFolder, [
       [vscode.l10n.t('Account'), d.account],
       [vscode.l10n.t('Deleted'), d.deletedAt],
-      [vscode.l10n.t('Messages'), d.messages],
+      [vscode.l10n.t('Messages'), d.messages ?? (d.countProblem ? vscode.l10n.t('? ({0})', d.countProblem) : null)],
       [vscode.l10n.t('Size'), d.size === null ? null : formatSize(d.size)],
       [vscode.l10n.t('Kept as'), d.toolName],
     ], d.originalExists ? vscode.l10n.t('A folder of that name exists again: undelete asks for another name.') : undefined);

@@ -18,6 +18,8 @@ export interface FolderInfo {
   messages: number | null;
   unseen: number | null;
   size: number | null;
+  /** Why `messages` is unknown (shown as "?" with this reason), e.g. an index version Mailops does not know. */
+  countProblem?: string | null;
   status?: MailboxStatus;
   cyrus?: CyrusMailbox;
 }
@@ -45,12 +47,13 @@ export class FolderNode extends MailopsNode {
     item.id = `${this.accountNode.hostNode.id}/account:${this.accountNode.account}/folder:${i.name}`;
     item.iconPath = new vscode.ThemeIcon(i.name === 'INBOX' ? 'inbox' : 'folder');
     const parts = [i.messages === null ? vscode.l10n.t('? messages') : vscode.l10n.t('{0} messages', i.messages)];
+    if (i.messages === null && i.countProblem) parts.push(i.countProblem);
     if (i.unseen !== null && i.unseen > 0) parts.push(vscode.l10n.t('{0} unseen', i.unseen));
     item.description = parts.join(' · ');
     item.contextValue = this.contextValue(i.server);
     item.tooltip = tooltip(i.name === 'INBOX' ? 'inbox' : 'folder', i.name, [
       [vscode.l10n.t('Account'), this.accountNode.account],
-      [vscode.l10n.t('Messages'), i.messages],
+      [vscode.l10n.t('Messages'), i.messages ?? (i.countProblem ? vscode.l10n.t('? ({0})', i.countProblem) : null)],
       [vscode.l10n.t('Unseen'), i.unseen],
       [vscode.l10n.t('Size'), i.size === null ? null : `${formatSize(i.size)} (${i.size} bytes)`],
       [vscode.l10n.t('Mailbox GUID'), i.status?.guid],
