@@ -1,10 +1,17 @@
 /**
- * The project's sandbox mail host (scripts/sandbox) for integration tests: sshd on 127.0.0.1:2222, Dovecot 2.3
- * and Cyrus 3.6 on loopback, seeded with known accounts, folders and messages.
+ * The project's sandbox mail hosts (scripts/sandbox) for integration tests: one per Debian generation, each a
+ * real Debian root file system in its own namespaces with its own sshd, Dovecot and Cyrus on loopback, seeded
+ * with known accounts, folders and messages:
+ *   d12  Debian 12: OpenSSH 9.2, Dovecot 2.3.19, Cyrus 3.6.1   (sshd 127.0.0.1:2222)
+ *   d13  Debian 13: OpenSSH 10.0, Dovecot 2.4.1, Cyrus 3.10.2  (sshd 127.0.0.1:2223)
+ * A test is written once and runs against the host named by MAILOPS_SANDBOX_HOST (default d12); `npm test`
+ * runs the integration phase once per host. An expectation that differs by generation says so
+ * (`info.host.debian === 13`).
  *
- *   const sb = await ensureSandboxUp();           // starts it when needed, returns `status --json`
+ *   const sb = await ensureSandboxUp();             // starts the host when needed, returns its `status --json`
  *   await sandboxCmd('reseed', 'dovecot', 'alice'); // known state before a destructive test
  *   await sandboxCmd('stop', 'sshd'); … await sandboxCmd('start', 'sshd');
+ *   await sandboxExec(['doveadm', '-c', sb.dovecot.config, 'user', '*']); // a command ON the host
  *
  * The script needs root. Everything it reports is described by SandboxInfo below.
  */
@@ -116,14 +123,30 @@ export interface SandboxSeed {
   cyrusFolderSlugs: Record<string, string>;
 }
 
+/** Which host this is: `npm test` runs every integration test against each. */
+export interface SandboxHost {
+  id: string;
+  /** 12 (bookworm) or 13 (trixie). */
+  debian: number;
+  release: string;
+  /** uname -n inside the host. */
+  hostname: string;
+  /** The OpenSSH server's upstream version (9.2p1, 10.0p1, …). */
+  openssh: string;
+}
+
 export interface SandboxInfo {
+  host: SandboxHost;
+  /** Names of the host's two entries in its hosts file (one per server). */
+  names: { dovecot: string; cyrus: string };
+  /** The host's state folder (same path on the machine and inside the host). */
   dir: string;
   up: boolean;
   running: { sshd: boolean; dovecot: boolean; cyrus: boolean };
   ssh: SandboxSsh;
   dovecot: SandboxDovecot;
   cyrus: SandboxCyrus;
-  /** A ready Mailops hosts file: sandbox-dovecot and sandbox-cyrus. */
+  /** A ready Mailops hosts file with this host's two entries (names.dovecot and names.cyrus). */
   hostsFile: string;
   seed: SandboxSeed;
 }
@@ -134,13 +157,24 @@ export interface SandboxRun {
   stderr: string;
 }
 
-/** Run `bash scripts/sandbox ARGS…`; resolves with the exit code (never rejects on a non-zero exit). */
-export function runSandbox(args: readonly string[], timeoutMs = 180_000): Promise<SandboxRun> {
+/** The sandbox hosts, and the one this test run is about (MAILOPS_SANDBOX_HOST, default d12). */
+export const SANDBOX_HOST_IDS = ['d12', 'd13'] as const;
+export function sandboxHostId(): string {
+  const id = process.env.MAILOPS_SANDBOX_HOST || 'd12';
+  if (!(SANDBOX_HOST_IDS as readonly string[]).includes(id)) throw new Error(`MAILOPS_SANDBOX_HOST=${id}: not a sandbox host (${SANDBOX_HOST_IDS.join(', ')})`);
+  return id;
+}
+
+/**
+ * Run `bash scripts/sandbox --host ID ARGS…` for this run's host; resolves with the exit code (never rejects on a
+ * non-zero exit). `stdin` is written to the command's standard input.
+ */
+export function runSandbox(args: readonly string[], timeoutMs = 300_000, stdin?: string | Buffer): Promise<SandboxRun> {
   return new Promise((resolvePromise, reject) => {
-    execFile(
+    const child = execFile(
       'bash',
-      [SANDBOX_SCRIPT, ...args],
-      { cwd: REPO_ROOT, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' },
+      [SANDBOX_SCRIPT, '--host', sandboxHostId(), ...args],
+      { cwd: REPO_ROOT, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
       (err, stdout, stderr) => {
         if (err && typeof err.code !== 'number') {
           reject(new Error(`scripts/sandbox ${args.join(' ')} could not run: ${err.message}\n${stderr}`));
@@ -149,7 +183,16 @@ export function runSandbox(args: readonly string[], timeoutMs = 180_000): Promis
         resolvePromise({ code: err ? (err.code as number) : 0, stdout, stderr });
       },
     );
+    child.stdin?.end(stdin ?? '');
   });
+}
+
+/**
+ * A command run ON this run's sandbox host, as root (`scripts/sandbox exec`): the host's own tools (its doveadm,
+ * its Cyrus), its file system and processes. Resolves with the exit code; argv never passes through a shell.
+ */
+export function sandboxExec(argv: readonly string[], stdin?: string | Buffer, timeoutMs = 120_000): Promise<SandboxRun> {
+  return runSandbox(['exec', '--', ...argv], timeoutMs, stdin);
 }
 
 /** Run a sandbox command (stop/start SERVICE, reseed dovecot|cyrus NAME, up, down…); rejects when it fails. */
@@ -180,7 +223,7 @@ export async function ensureSandboxUp(): Promise<SandboxInfo> {
   if (s.up) return s;
   await sandboxCmd('up');
   const after = await sandboxStatus();
-  if (!after.up) throw new Error(`scripts/sandbox up left it not fully up: ${JSON.stringify(after.running)}`);
+  if (!after.up) throw new Error(`scripts/sandbox up left ${sandboxHostId()} not fully up: ${JSON.stringify(after.running)}`);
   return after;
 }
 

@@ -24,9 +24,10 @@ describe('mailops probe against the sandbox over real SSH', () => {
     const report = JSON.parse(r.stdout) as ProbeReport;
     assert.deepEqual(report.detected, ['dovecot', 'cyrus']);
     assert.equal(report.user, 'root');
-    assert.match(report.dovecot?.version ?? '', /^2\.3\.\d+/);
+    // Each generation's own versions: Debian 12 ships Dovecot 2.3.19 and Cyrus 3.6.1, Debian 13 Dovecot 2.4.1 and Cyrus 3.10.2.
+    assert.match(report.dovecot?.version ?? '', sb.host.debian === 13 ? /^2\.4\.\d+/ : /^2\.3\.\d+/);
     assert.match(report.dovecot?.doveadm ?? '', /\/doveadm$/);
-    assert.match(report.cyrus?.version ?? '', /cyrus-imapd 3\.6/);
+    assert.match(report.cyrus?.version ?? '', sb.host.debian === 13 ? /cyrus-imapd 3\.10/ : /cyrus-imapd 3\.6/);
     assert.equal(report.cyrus?.toolsDir, '/usr/lib/cyrus/bin');
     // The sandbox runs both servers with configs of its own; with nothing configured the probe finds them
     // through the running masters. Where other instances run too (a developer's machine), it guesses none
@@ -72,7 +73,7 @@ describe('mailops probe against the sandbox over real SSH', () => {
     const r = mailops(['probe', '--config', sb.hostsFile, '--host', 'sandbox-dovecot']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /detected: dovecot, cyrus/);
-    assert.match(r.stdout, /Dovecot 2\.3\.\d+/);
+    assert.match(r.stdout, sb.host.debian === 13 ? /Dovecot 2\.4\.\d+/ : /Dovecot 2\.3\.\d+/);
     assert.match(r.stdout, /lazy_expunge +on, mailbox EXPUNGED/);
     assert.match(r.stdout, /tools +\/usr\/lib\/cyrus\/bin/);
   });

@@ -11,13 +11,14 @@ import { parseHostList, type HostConfig } from '../../../src/core/hosts/model';
 import { installDovecotSchedule, removeDovecotSchedule, dovecotScheduleStatus, dovecotScheduleName } from '../../../src/core/dovecot/schedule';
 import { SCHEDULE_MARKER, cronToOnCalendar } from '../../../src/core/backup/schedule';
 import { RunLogParser } from '../../../src/core/backup/runlog';
+import { sandboxHostId } from '../../support/sandbox';
 
 const SANDBOX = join(__dirname, '../../../scripts/sandbox');
 const root = `/var/tmp/mailops-schedule-it-${process.pid}`;
 let ctx: HostContext;
 
 before(() => {
-  const status = JSON.parse(execFileSync('bash', [SANDBOX, 'status', '--json'], { encoding: 'utf8' }));
+  const status = JSON.parse(execFileSync('bash', [SANDBOX, '--host', sandboxHostId(), 'status', '--json'], { encoding: 'utf8' }));
   const h = parseHostList(JSON.parse(readFileSync(join(status.dir, 'hosts.json'), 'utf8'))).find((x) => x.server === 'dovecot')!;
   const config: HostConfig = { ...h, dovecot: { ...h.dovecot, backupRoot: root } };
   ctx = { config, transport: createTransport(config, { prompter: { confirmHostKey: async () => false, askSecret: async () => undefined }, trustStorePath: join(mkdtempSync(join(tmpdir(), 'mo-it-')), 'kh') }) };

@@ -17,6 +17,7 @@ import { runBackup, type BackupOptions } from '../../../src/core/dovecot/backup'
 import { readCatalogue, whichArchiveHolds } from '../../../src/core/dovecot/catalogue';
 import { listArchiveChain, extractChainPoint } from '../../../src/core/dovecot/archive';
 import { parseStepLine } from '../../../src/core/backup/runlog';
+import { sandboxHostId } from '../../support/sandbox';
 
 const REPO = join(__dirname, '../../..');
 const SANDBOX = join(REPO, 'scripts/sandbox');
@@ -26,7 +27,7 @@ let conf: string;
 const root = `/var/tmp/mailops-backup-it-${process.pid}`;
 
 function sandbox(...args: string[]): string {
-  return execFileSync('bash', [SANDBOX, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync('bash', [SANDBOX, '--host', sandboxHostId(), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 async function sh(argv: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {

@@ -1,9 +1,10 @@
 /**
- * The sandbox mail host itself (scripts/sandbox): idempotent `up`, a complete `status --json`, sshd by key and by
- * password with the OpenSSH client, Dovecot accounts and seeded counts through doveadm, Cyrus mailboxes through
- * ctl_mboxlist -d and IMAP, reseed back to the documented state, stop/start sshd, and no hostile name ever
+ * A sandbox mail host itself (scripts/sandbox; MAILOPS_SANDBOX_HOST picks d12 or d13): idempotent `up`, a complete
+ * `status --json` with the generation's versions, sshd by key and by password with the OpenSSH client, Dovecot
+ * accounts and seeded counts through the host's own doveadm, Cyrus mailboxes through its ctl_mboxlist -d and IMAP,
+ * reseed back to the documented state, stop/start sshd, a host's own process list, and no hostile name ever
  * reaching a shell (/tmp/mailops-pwned). Needs root. Run:
- *   node --import tsx --test test/integration/sandbox/sandbox.test.ts
+ *   MAILOPS_SANDBOX_HOST=d13 node --import tsx --test test/integration/sandbox/sandbox.test.ts
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,6 +22,8 @@ import {
   ensureSandboxUp,
   runSandbox,
   sandboxCmd,
+  sandboxExec,
+  sandboxHostId,
   sandboxStatus,
   type SandboxInfo,
 } from '../../support/sandbox';
@@ -59,14 +62,27 @@ function sshBaseArgs(s: SandboxInfo): string[] {
   return ['-o', `UserKnownHostsFile=${s.ssh.knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'ConnectTimeout=10', '-p', String(s.ssh.port)];
 }
 
+/** The host's own doveadm (2.3 on d12, 2.4 on d13), run on the host. */
 function doveadm(s: SandboxInfo, ...args: string[]): Promise<Run> {
-  return run('doveadm', ['-c', s.dovecot.config, ...args]);
+  return sandboxExec(['doveadm', '-c', s.dovecot.config, ...args]);
 }
+
+/** A Cyrus tool of the host (3.6 on d12, 3.10 on d13), run on the host. */
+function cyrusTool(s: SandboxInfo, tool: string, ...args: string[]): Promise<Run> {
+  return sandboxExec([join(s.cyrus.toolsDir, tool), '-C', s.cyrus.config, ...args]);
+}
+
+/** What each generation ships (Debian 12 bookworm, Debian 13 trixie). */
+const GENERATIONS: Record<string, { debian: number; release: string; ssh: number; dovecot: RegExp; cyrus: RegExp; openssh: RegExp; dovecotImap: string; cyrusImap: string }> = {
+  d12: { debian: 12, release: 'bookworm', ssh: 2222, dovecot: /^2\.3\./, cyrus: /^3\.6\./, openssh: /^9\.2/, dovecotImap: '127.0.0.1:10143', cyrusImap: '127.0.0.1:11143' },
+  d13: { debian: 13, release: 'trixie', ssh: 2223, dovecot: /^2\.4\./, cyrus: /^3\.10\./, openssh: /^10\.0/, dovecotImap: '127.0.0.1:10144', cyrusImap: '127.0.0.1:11144' },
+};
+const GEN = GENERATIONS[sandboxHostId()]!;
 
 test('up starts the sandbox and a second up changes nothing', async () => {
   info = await ensureSandboxUp();
   const pids = () =>
-    ['ssh/sshd.pid', 'dovecot/run/master.pid', 'cyrus/master.pid'].map((p) => readFileSync(join(info.dir, p), 'utf8').trim());
+    ['ssh/sshd.pid', 'dovecot/run/master.pid', 'cyrus/master.pid', 'init.pid'].map((p) => readFileSync(join(info.dir, p), 'utf8').trim());
   const before = pids();
   const again = await runSandbox(['up']);
   assert.equal(again.code, 0, again.stderr);
@@ -74,7 +90,7 @@ test('up starts the sandbox and a second up changes nothing', async () => {
   assert.deepEqual(pids(), before);
   const status = await runSandbox(['status']);
   assert.equal(status.code, 0);
-  assert.match(status.stdout, /ssh -i \S+id_ed25519 .*-p 2222 root@127\.0\.0\.1/);
+  assert.match(status.stdout, new RegExp(`ssh -i \\S+id_ed25519 .*-p ${GEN.ssh} root@127\\.0\\.0\\.1`));
 });
 
 test('status --json is complete and hosts.json is a valid Mailops hosts file', async () => {
@@ -82,17 +98,22 @@ test('status --json is complete and hosts.json is a valid Mailops hosts file', a
   const s = await ensureSandboxUp();
   assert.equal(s.up, true);
   assert.deepEqual(s.running, { sshd: true, dovecot: true, cyrus: true });
+  assert.equal(s.host.id, sandboxHostId());
+  assert.equal(s.host.debian, GEN.debian);
+  assert.equal(s.host.release, GEN.release);
+  assert.match(s.host.openssh, GEN.openssh);
+  assert.equal(s.host.hostname, `${s.host.id}.sandbox.mailops.test`);
   assert.equal(s.ssh.host, '127.0.0.1');
-  assert.equal(s.ssh.port, 2222);
+  assert.equal(s.ssh.port, GEN.ssh);
   assert.equal(s.ssh.user, 'root');
   assert.equal(s.ssh.passwordUser, 'mailops');
   assert.ok(s.ssh.password.length >= 12);
   for (const f of [s.ssh.identity, s.ssh.knownHosts, s.ssh.hostKey, s.ssh.log, s.dovecot.config, s.cyrus.config, s.cyrus.cyrusConf, s.cyrus.log, s.hostsFile]) {
     assert.ok(existsSync(f), `${f} should exist`);
   }
-  assert.match(s.dovecot.version, /^2\.3\./);
+  assert.match(s.dovecot.version, GEN.dovecot);
   assert.equal(s.dovecot.separator, '/');
-  assert.equal(s.dovecot.imap, '127.0.0.1:10143');
+  assert.equal(s.dovecot.imap, GEN.dovecotImap);
   assert.deepEqual(s.dovecot.accounts.map((a) => a.slug), ['alice', 'bob', 'carol', 'hostile']);
   assert.equal(s.dovecot.hostileAccount, dovecotAccount(s, 'hostile').name);
   assert.match(s.dovecot.hostileAccount, /\$\(touch \/tmp\/mailops-pwned\)/);
@@ -101,8 +122,8 @@ test('status --json is complete and hosts.json is a valid Mailops hosts file', a
     assert.equal(a.total, Object.values(a.mailboxes).reduce((x, y) => x + y, 0));
     assert.equal(a.mailboxes[s.dovecot.lazyExpunge], 0);
   }
-  assert.match(s.cyrus.version, /^3\.6\./);
-  assert.equal(s.cyrus.imap, '127.0.0.1:11143');
+  assert.match(s.cyrus.version, GEN.cyrus);
+  assert.equal(s.cyrus.imap, GEN.cyrusImap);
   assert.equal(s.cyrus.admin, 'cyrus');
   assert.ok(s.cyrus.adminPassword.length >= 12);
   assert.equal(s.cyrus.unixhierarchysep, false);
@@ -111,12 +132,12 @@ test('status --json is complete and hosts.json is a valid Mailops hosts file', a
 
   const hosts = parseHostList(JSON.parse(readFileSync(s.hostsFile, 'utf8')));
   assert.deepEqual(hosts.map((h) => [h.name, h.server, h.transport]), [
-    ['sandbox-dovecot', 'dovecot', 'ssh'],
-    ['sandbox-cyrus', 'cyrus', 'ssh'],
+    [s.names.dovecot, 'dovecot', 'ssh'],
+    [s.names.cyrus, 'cyrus', 'ssh'],
   ]);
   for (const h of hosts) {
     assert.equal(h.ssh?.host, '127.0.0.1');
-    assert.equal(h.ssh?.port, 2222);
+    assert.equal(h.ssh?.port, GEN.ssh);
     assert.equal(h.ssh?.user, 'root');
     assert.deepEqual(h.ssh?.identityFiles, [s.ssh.identity]);
     assert.deepEqual(h.ssh?.knownHostsFiles, [s.ssh.knownHosts]);
@@ -126,7 +147,29 @@ test('status --json is complete and hosts.json is a valid Mailops hosts file', a
   assert.equal(hosts[1]!.cyrus?.config, s.cyrus.config);
   assert.equal(hosts[1]!.cyrus?.cyrusConf, s.cyrus.cyrusConf);
   assert.equal(hosts[1]!.cyrus?.admin, 'cyrus');
-  assert.equal(hosts[1]!.cyrus?.imap, '127.0.0.1:11143');
+  assert.equal(hosts[1]!.cyrus?.imap, GEN.cyrusImap);
+});
+
+test('the host runs its own generation: its tools, host name and process list', async () => {
+  const s = info;
+  const v = await sandboxExec(['dovecot', '--version']);
+  assert.equal(v.code, 0, v.stderr);
+  assert.match(v.stdout, GEN.dovecot);
+  const os = await sandboxExec(['sh', '-c', '. /etc/os-release && printf %s "$VERSION_ID"']);
+  assert.equal(os.stdout, String(GEN.debian));
+  const hn = await sandboxExec(['uname', '-n']);
+  assert.equal(hn.stdout.trim(), s.host.hostname);
+  // Its own PID namespace: the other host's daemons are not in its process list.
+  const ps = await sandboxExec(['sh', '-c', 'for f in /proc/[0-9]*/cmdline; do tr "\\0" " " <"$f"; echo; done 2>/dev/null']);
+  const other = Object.keys(GENERATIONS).find((id) => id !== s.host.id)!;
+  assert.doesNotMatch(ps.stdout, new RegExp(`/hosts/${other}/`), `${s.host.id} must not see ${other}'s processes`);
+  assert.match(ps.stdout, new RegExp(`/hosts/${s.host.id}/ssh/sshd_config`), 'its own sshd is in its process list');
+  // Over SSH, a session runs inside the host too.
+  const r = await run('ssh', ['-i', s.ssh.identity, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', ...sshBaseArgs(s), 'root@127.0.0.1', `uname -n; doveadm -c '${s.dovecot.config}' user '*' >/dev/null && dovecot --version`]);
+  assert.equal(r.code, 0, r.stderr);
+  const [name, version] = r.stdout.trim().split('\n');
+  assert.equal(name, s.host.hostname);
+  assert.match(version!, GEN.dovecot);
 });
 
 test('root logs in with the generated key, strict host key checking on', async () => {
@@ -217,7 +260,7 @@ test('Cyrus: ctl_mboxlist -d lists the seeded mailboxes', async () => {
   const s = info;
   // Every seeded user from its seed: other suites delete and restore folders of alice and bob.
   for (const u of s.cyrus.users) await sandboxCmd('reseed', 'cyrus', u.name);
-  const r = await run(join(s.cyrus.toolsDir, 'ctl_mboxlist'), ['-C', s.cyrus.config, '-d']);
+  const r = await cyrusTool(s, 'ctl_mboxlist', '-d');
   assert.equal(r.code, 0, r.stderr);
   const db = JSON.parse(r.stdout) as Record<string, { mbtype: string }>;
   for (const u of s.cyrus.users) {
@@ -266,13 +309,13 @@ test('reseed cyrus removes expunged messages and deleted folders, then seeds aga
     await c.logout();
   }
   await sandboxCmd('reseed', 'cyrus', 'bob');
-  const r = await run(join(s.cyrus.toolsDir, 'ctl_mboxlist'), ['-C', s.cyrus.config, '-d']);
+  const r = await cyrusTool(s, 'ctl_mboxlist', '-d');
   // Tombstones (mbtype with "d") are what deleted mailboxes leave in mailboxes.db: not mailboxes.
   const db = JSON.parse(r.stdout) as Record<string, { mbtype?: string }>;
   const names = Object.keys(db).filter((n) => !(db[n]!.mbtype ?? '').includes('d'));
   assert.deepEqual(names.filter((n) => n.startsWith('DELETED.user.bob.') || n === 'DELETED.user.bob'), []);
   assert.deepEqual(names.filter((n) => n === 'user.bob' || n.startsWith('user.bob.')).sort(), [...bob.internalNames].sort());
-  const un = await run(join(s.cyrus.toolsDir, 'unexpunge'), ['-C', s.cyrus.config, '-l', 'user.bob']);
+  const un = await cyrusTool(s, 'unexpunge', '-l', 'user.bob');
   assert.doesNotMatch(un.stdout, /UID:/, 'no expunged messages should be left');
   const again = await ImapClient.connect({ host: host!, port: Number(port) });
   try {

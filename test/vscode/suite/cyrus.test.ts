@@ -51,7 +51,7 @@ function sandbox(...args: string[]): Promise<void> {
   const root = vscode.extensions.getExtension(EXTENSION_ID)?.extensionPath;
   assert.ok(root);
   return new Promise((resolve, reject) =>
-    execFile('bash', [path.join(root, 'scripts/sandbox'), ...args], { cwd: root, timeout: 180_000 }, (err, _out, stderr) =>
+    execFile('bash', [path.join(root, 'scripts/sandbox'), '--host', sandboxStatus()?.host.id ?? 'd12', ...args], { cwd: root, timeout: 180_000 }, (err, _out, stderr) =>
       err ? reject(new Error(`scripts/sandbox ${args.join(' ')}: ${err.message}\n${stderr}`)) : resolve(),
     ),
   );

@@ -8,22 +8,30 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFil
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { EXTENSION_ID, activateMailops, waitFor, withHostsSetting } from './helpers';
+import { sandboxStatus } from './sandbox';
 
-const SANDBOX = process.env.MAILOPS_SANDBOX_DIR ?? '/var/tmp/mailops-sandbox';
 const HOST = 'sandbox-dovecot';
 
+/** The sandbox host of this run (scripts/test-vscode writes its status). */
+function sandboxSsh(): { host: string; port: number; identity: string; knownHosts: string } {
+  const s = sandboxStatus();
+  assert.ok(s, 'the sandbox is not up (MAILOPS_SANDBOX_STATUS): run scripts/sandbox up');
+  return s.ssh;
+}
+
 function hostEntry() {
+  const ssh = sandboxSsh();
   return [
     {
       name: HOST,
       transport: 'ssh',
       server: 'dovecot',
       ssh: {
-        host: '127.0.0.1',
-        port: 2222,
+        host: ssh.host,
+        port: ssh.port,
         user: 'root',
-        identityFiles: [join(SANDBOX, 'ssh', 'id_ed25519')],
-        knownHostsFiles: [join(SANDBOX, 'ssh', 'known_hosts')],
+        identityFiles: [ssh.identity],
+        knownHostsFiles: [ssh.knownHosts],
         agent: false,
         useSshConfig: false,
       },
@@ -54,7 +62,7 @@ describe('Remote logs (mailops-log://)', function () {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('shows a dsync log with the mailops-log language, diagnostics on the warning lines and the meaning on hover', async () => {
-    assert.ok(existsSync(join(SANDBOX, 'ssh', 'id_ed25519')), `the sandbox is not up (${SANDBOX}): run scripts/sandbox up`);
+    assert.ok(existsSync(sandboxSsh().identity), 'the sandbox is not up: run scripts/sandbox up');
     await activateMailops();
     const lines = [
       'Nov 22 04:14:19 master: Info: Dovecot v2.3.19.1 (9b53102964) starting up without any protocols (core dumps disabled)',

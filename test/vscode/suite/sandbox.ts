@@ -10,9 +10,12 @@ import { label } from './helpers';
 
 export interface SandboxStatusLite {
   up: boolean;
+  /** The sandbox host this run is about (scripts/test-vscode runs the suites once per host). */
+  host: { id: string; debian: number; release: string };
   hostsFile: string;
+  ssh: { host: string; port: number; user: string; identity: string; knownHosts: string };
   dovecot: { lazyExpunge: string; accounts: Array<{ name: string; mailboxes: Record<string, number>; total: number }> };
-  cyrus: { separator: string; users: Array<{ name: string; password: string; mailboxes: Record<string, number> }> };
+  cyrus: { separator: string; imap: string; users: Array<{ name: string; password: string; mailboxes: Record<string, number> }> };
 }
 
 export function sandboxStatus(): SandboxStatusLite | undefined {

@@ -27,7 +27,8 @@ async function dovecotCounts(api: MailopsTestApi, account: string): Promise<Map<
 }
 
 async function cyrusCounts(user: string, password: string, sep: string): Promise<Map<string, number>> {
-  const imap = await ImapClient.connect({ host: '127.0.0.1', port: 11143, timeoutMs: 15_000 });
+  const [host, port] = sandboxStatus()!.cyrus.imap.split(':');
+  const imap = await ImapClient.connect({ host: host!, port: Number(port), timeoutMs: 15_000 });
   try {
     await imap.command(['LOGIN', quoteImap(user), quoteImap(password)]);
     const out = new Map<string, number>();

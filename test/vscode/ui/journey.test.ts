@@ -40,7 +40,7 @@ function readStatus(): SandboxStatus | undefined {
   let text: string | undefined;
   if (file && existsSync(file)) text = readFileSync(file, 'utf8');
   else {
-    const r = spawnSync('bash', [path.join(REPO_ROOT, 'scripts/sandbox'), 'status', '--json'], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync('bash', [path.join(REPO_ROOT, 'scripts/sandbox'), '--host', process.env.MAILOPS_SANDBOX_HOST || 'd12', 'status', '--json'], { encoding: 'utf8', timeout: 60_000 });
     text = r.status === 0 ? r.stdout : undefined;
   }
   if (!text) return undefined;
@@ -104,7 +104,7 @@ describe('Mailops journey: hosts, backup task, expunge, restore preview, restore
     checkPrerequisites();
     assert.ok(status);
     // The journey's account starts from its seed (earlier journeys moved its mail into Restored/… folders).
-    const reseed = spawnSync('bash', [path.join(REPO_ROOT, 'scripts/sandbox'), 'reseed', 'dovecot', ACCOUNT], { encoding: 'utf8', timeout: 120_000 });
+    const reseed = spawnSync('bash', [path.join(REPO_ROOT, 'scripts/sandbox'), '--host', process.env.MAILOPS_SANDBOX_HOST || 'd12', 'reseed', 'dovecot', ACCOUNT], { encoding: 'utf8', timeout: 120_000 });
     assert.equal(reseed.status, 0, `scripts/sandbox reseed dovecot ${ACCOUNT}: ${reseed.stderr}`);
     const hostsRaw = JSON.parse(readFileSync(status.hostsFile, 'utf8')) as { hosts?: unknown[] } | unknown[];
     const hosts = Array.isArray(hostsRaw) ? hostsRaw : (hostsRaw.hosts ?? []);

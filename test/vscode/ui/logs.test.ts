@@ -30,7 +30,7 @@ interface SandboxStatus {
 }
 
 function readStatus(): SandboxStatus | undefined {
-  const r = spawnSync('bash', [path.join(REPO_ROOT, 'scripts/sandbox'), 'status', '--json'], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync('bash', [path.join(REPO_ROOT, 'scripts/sandbox'), '--host', process.env.MAILOPS_SANDBOX_HOST || 'd12', 'status', '--json'], { encoding: 'utf8', timeout: 60_000 });
   if (r.status !== 0) return undefined;
   const s = JSON.parse(r.stdout) as SandboxStatus;
   return s.up ? s : undefined;
