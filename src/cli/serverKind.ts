@@ -7,6 +7,7 @@
 import { MailopsError, UsageError } from '../core/errors';
 import type { HostContext } from '../core/hosts/context';
 import { probe } from '../core/probe';
+import { STORAGE_SETTINGS_TEXT } from '../core/dovecot/dialect';
 import type { CommandArgs } from './types';
 
 export type MailServer = 'dovecot' | 'cyrus';
@@ -40,7 +41,7 @@ export async function serverKind(host: HostContext, values: CommandArgs['values'
   if (kinds.length === 0) {
     throw new MailopsError('neither Dovecot nor Cyrus was found on the host', {
       host: host.config.name,
-      meaning: 'the probe found no doveadm with a mail_location and no Cyrus tools with a readable imapd.conf',
+      meaning: `the probe found no doveadm whose configuration names a mail storage (${STORAGE_SETTINGS_TEXT}) in a dialect it could tell, and no Cyrus tools with a readable imapd.conf`,
       hint: 'run mailops probe to see what was found; set dovecot.config or cyrus.config of the host',
     });
   }

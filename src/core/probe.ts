@@ -7,11 +7,52 @@ import { withPrivilege } from './hosts/model';
 import type { HostContext } from './hosts/context';
 import { shellLine } from './transport/quote';
 import { CommandFailedError } from './errors';
+import { decideDialect, hasMaildirlock, parseDoveconf, type DovecotDialect, type MailStorage } from './dovecot/dialect';
+import { parseVersionParts, type VersionParts } from './util/version';
+
+/** A top-level `key = value` of doveconf output, or null. */
+function doveconfValue(lines: readonly string[], key: string): string | null {
+  for (const l of lines) {
+    const m = /^(\S+) = ?(.*)$/.exec(l);
+    if (m && m[1] === key) return m[2]!.trim() || null;
+  }
+  return null;
+}
+
+/** The inbox namespace's separator when the config sets one (the probe reports what is configured). */
+function explicitSeparator(lines: readonly string[]): string | null {
+  let inNs = false;
+  let depth = 0;
+  for (const l of lines) {
+    const t = l.trim();
+    if (/\{$/.test(t)) {
+      depth++;
+      if (depth === 1) inNs = /^namespace\s+inbox\s*\{$/.test(t);
+      continue;
+    }
+    if (t === '}') {
+      depth--;
+      if (depth === 0) inNs = false;
+      continue;
+    }
+    const m = /^separator = ?(.*)$/.exec(t);
+    if (inNs && depth === 1 && m) return m[1]!.trim() || null;
+  }
+  return null;
+}
 
 export interface DovecotProbe {
+  /** `dovecot --version`, e.g. "2.4.1-4 (7d8c0e5759)". */
   version: string | null;
+  /** The version as numbers. */
+  dovecotVersion: VersionParts | null;
+  /** The configuration dialect (dovecot/dialect.ts), from the version and the settings; null when unclear. */
+  dialect: DovecotDialect | null;
+  /** How the dialect was decided, or why it could not be. */
+  dialectEvidence: string;
   doveadm: string;
   doveconf: string | null;
+  /** maildirlock's path (2.3 only: 2.4 does not ship it, live folders are dotlocked there). */
   maildirlock: string | null;
   /** doveadm -c PATH, or null for the default config */
   config: string | null;
@@ -21,15 +62,27 @@ export interface DovecotProbe {
   instances: string[];
   /** The master's auth-userdb socket exists: doveadm mail commands can work. */
   running: boolean;
+  /** 2.3's mail_location (null on 2.4). */
   mailLocation: string | null;
+  /** The configured mail storage (driver, path, index path, layout), on both dialects. */
+  storage: MailStorage | null;
+  /** Plugins of mail_plugins as a plain list, on both dialects. */
   mailPlugins: string[];
+  /** lazy_expunge: on when the plugin is loaded and names its mailbox (plugin/lazy_expunge, lazy_expunge_mailbox). */
   lazyExpunge: { enabled: boolean; mailbox: string | null };
   /** Namespace hierarchy separator of the inbox namespace (doveconf), when set. */
   separator: string | null;
 }
 
 export interface CyrusProbe {
+  /** `cyr_info version`, e.g. "cyrus-imapd 3.10.2-Debian-3.10.2-1+deb13u2". */
   version: string | null;
+  /** The version as numbers (Cyrus index readers choose their format by it). */
+  cyrusVersion: VersionParts | null;
+  /** MAILBOX_MINOR_VERSION, the cyrus.index format it writes (cyr_buildinfo; 3.6 does not print it). */
+  indexVersion: number | null;
+  /** MAILBOX_CACHE_MINOR_VERSION (cyr_buildinfo). */
+  cacheVersion: number | null;
   /** Directory holding ctl_mboxlist, unexpunge, reconstruct … */
   toolsDir: string;
   /** /usr/sbin/cyrus style wrapper, when present. */
@@ -119,10 +172,8 @@ if [ -n "$d" ]; then
   emit dovecot.config "$dc"
   if [ -n "$dconf" ]; then
     if [ -n "$dc" ]; then set -- -c "$dc"; else set --; fi
-    emit dovecot.mail_location "$("$dconf" "$@" -h mail_location 2>/dev/null)"
-    emit dovecot.mail_plugins "$("$dconf" "$@" -h mail_plugins 2>/dev/null)"
-    emit dovecot.lazy_expunge "$("$dconf" "$@" -h plugin/lazy_expunge 2>/dev/null)"
-    emit dovecot.separator "$("$dconf" "$@" -h namespace/inbox/separator 2>/dev/null)"
+    # The explicitly set settings of either dialect (dovecot/dialect.ts parses them), one line each.
+    "$dconf" "$@" -N 2>/dev/null | while IFS= read -r l; do emit dovecot.conf "$l"; done
     base=$("$dconf" "$@" -h base_dir 2>/dev/null)
     # The dovecot master runs for this config when its auth-userdb socket exists.
     if [ -n "$base" ] && [ -S "$base/auth-userdb" ]; then emit dovecot.running yes; else emit dovecot.running no; fi
@@ -138,6 +189,12 @@ if [ -n "$tools" ]; then
   emit cyrus.config "$cc"
   if [ -x "$tools/cyr_info" ] && [ -r "$cc" ]; then
     emit cyrus.version "$("$tools/cyr_info" -C "$cc" version 2>/dev/null | head -n 1)"
+    # 3.8+ print the index and cache format versions (3.6 does not).
+    if [ -x "$tools/cyr_buildinfo" ]; then
+      "$tools/cyr_buildinfo" 2>/dev/null | while IFS= read -r l; do
+        case "$l" in *'"MAILBOX_MINOR_VERSION"'*|*'"MAILBOX_CACHE_MINOR_VERSION"'*) emit cyrus.build "$l" ;; esac
+      done
+    fi
     "$tools/cyr_info" -C "$cc" conf-all 2>/dev/null | while IFS= read -r line; do
       case "$line" in
         configdirectory:*|partition-*|expunge_mode:*|delete_mode:*|unixhierarchysep:*|virtdomains:*) printf 'cyrus.conf.%s\n' "$line" ;;
@@ -153,11 +210,22 @@ emit end ok
 export function parseProbeOutput(text: string, host: string, transport: 'ssh' | 'local', given: { dovecot?: string; cyrus?: string } = {}): ProbeReport {
   const kv = new Map<string, string>();
   const cyrusConf = new Map<string, string>();
+  const doveconf: string[] = [];
+  const cyrusBuild = new Map<string, number>();
   const instances: Record<'dovecot' | 'cyrus', string[]> = { dovecot: [], cyrus: [] };
   for (const line of text.split('\n')) {
     const inst = /^(dovecot|cyrus)\.instance=(.+)$/.exec(line);
     if (inst) {
       instances[inst[1] as 'dovecot' | 'cyrus'].push(inst[2]!);
+      continue;
+    }
+    if (line.startsWith('dovecot.conf=')) {
+      doveconf.push(line.slice('dovecot.conf='.length));
+      continue;
+    }
+    const build = /^cyrus\.build=\s*"(MAILBOX_MINOR_VERSION|MAILBOX_CACHE_MINOR_VERSION)":\s*(\d+)/.exec(line);
+    if (build) {
+      cyrusBuild.set(build[1]!, Number(build[2]));
       continue;
     }
     if (line.startsWith('cyrus.conf.')) {
@@ -176,21 +244,33 @@ export function parseProbeOutput(text: string, host: string, transport: 'ssh' | 
   let dovecot: DovecotProbe | null = null;
   const doveadm = get('dovecot.doveadm');
   if (doveadm) {
-    const plugins = (get('dovecot.mail_plugins') ?? '').split(/\s+/).filter((p) => p !== '' && p !== '$mail_plugins');
-    const lazy = get('dovecot.lazy_expunge');
+    // The settings come from `doveconf -N` (dialect.ts); with no config printed, the version alone decides.
+    const settings = doveconf.length ? parseDoveconf(doveconf.join('\n')) : null;
+    const version = get('dovecot.version');
+    const decision = decideDialect({
+      version: version ?? settings?.version ?? null,
+      configVersion: settings ? doveconfValue(doveconf, 'dovecot_config_version') : null,
+      mailLocation: doveconfValue(doveconf, 'mail_location') !== null,
+      pluginSection: doveconf.some((l) => /^plugin\s*\{$/.test(l)),
+    });
+    const lazy = settings?.lazyExpungeMailbox ?? null;
     dovecot = {
-      version: get('dovecot.version'),
+      version,
+      dovecotVersion: decision.version,
+      dialect: decision.dialect,
+      dialectEvidence: decision.evidence,
       doveadm,
       doveconf: get('dovecot.doveconf'),
-      maildirlock: get('dovecot.maildirlock'),
+      maildirlock: hasMaildirlock(decision.dialect) ? get('dovecot.maildirlock') : null,
       config: get('dovecot.config'),
       configFrom: given.dovecot ? 'settings' : get('dovecot.config_from') === 'process' ? 'process' : 'default',
       instances: instances.dovecot,
       running: get('dovecot.running') === 'yes',
-      mailLocation: get('dovecot.mail_location'),
-      mailPlugins: plugins,
-      lazyExpunge: { enabled: plugins.includes('lazy_expunge') && lazy !== null, mailbox: lazy },
-      separator: get('dovecot.separator'),
+      mailLocation: settings?.mailLocation ?? null,
+      storage: settings?.storage ?? null,
+      mailPlugins: settings?.mailPlugins ?? [],
+      lazyExpunge: { enabled: lazy !== null, mailbox: lazy },
+      separator: settings ? explicitSeparator(doveconf) : null,
     };
   }
   let cyrus: CyrusProbe | null = null;
@@ -202,6 +282,9 @@ export function parseProbeOutput(text: string, host: string, transport: 'ssh' | 
     const nonEmpty = (v: string | undefined) => (v === undefined || v === '' ? null : v);
     cyrus = {
       version: get('cyrus.version'),
+      cyrusVersion: parseVersionParts(get('cyrus.version')),
+      indexVersion: cyrusBuild.get('MAILBOX_MINOR_VERSION') ?? null,
+      cacheVersion: cyrusBuild.get('MAILBOX_CACHE_MINOR_VERSION') ?? null,
       toolsDir: tools,
       wrapper: get('cyrus.wrapper'),
       config: get('cyrus.config') ?? '/etc/imapd.conf',
@@ -217,7 +300,9 @@ export function parseProbeOutput(text: string, host: string, transport: 'ssh' | 
     };
   }
   const detected: Array<'dovecot' | 'cyrus'> = [];
-  if (dovecot && dovecot.mailLocation !== null) detected.push('dovecot');
+  // Dovecot counts when its dialect is clear and its config names a mail storage (mail_location on 2.3,
+  // mail_driver / mail_path on 2.4): a doveadm alone (e.g. from a leftover package) is not a mail server.
+  if (dovecot && dovecot.dialect !== null && dovecot.storage !== null) detected.push('dovecot');
   if (cyrus && cyrus.configDirectory !== null) detected.push('cyrus');
   return { host, transport, hostname: get('hostname'), kernel: get('kernel'), user: get('user'), detected, dovecot, cyrus };
 }

@@ -6,13 +6,15 @@ export function renderProbe(r: ProbeReport): string {
   lines.push(`detected: ${r.detected.length ? r.detected.join(', ') : 'no mail server'}`);
   if (r.dovecot) {
     const d = r.dovecot;
-    lines.push('', `Dovecot ${d.version ?? '(version unknown)'}${d.running ? '' : '  [master not running: doveadm mail commands will fail]'}`);
+    const dialect = d.dialect ? `config dialect ${d.dialect}` : `config dialect unknown: ${d.dialectEvidence}`;
+    lines.push('', `Dovecot ${d.version ?? '(version unknown)'}, ${dialect}${d.running ? '' : '  [master not running: doveadm mail commands will fail]'}`);
     lines.push(`  doveadm        ${d.doveadm}`);
     lines.push(`  config         ${d.config ?? '(default)'}${d.configFrom === 'process' ? ' (from the running master)' : ''}`);
     if (d.configFrom === 'default' && d.instances.length > 1) {
       lines.push(`  note           ${d.instances.length} Dovecot masters run with other configs: ${d.instances.join(', ')}; choose one with --dovecot-config (or dovecot.config)`);
     }
-    lines.push(`  mail_location  ${d.mailLocation ?? '(unset)'}`);
+    lines.push(`  mail storage   ${d.storage?.setting ?? '(not configured)'}`);
+    if (d.storage) lines.push(`  layout         ${d.storage.layout}${d.storage.layoutExplicit ? '' : ` (the ${d.storage.driver ?? 'driver'} default)`}`);
     lines.push(`  mail_plugins   ${d.mailPlugins.join(' ') || '(none)'}`);
     lines.push(`  lazy_expunge   ${d.lazyExpunge.enabled ? `on, mailbox ${d.lazyExpunge.mailbox}` : 'off'}`);
     if (d.maildirlock) lines.push(`  maildirlock    ${d.maildirlock}`);
@@ -20,6 +22,7 @@ export function renderProbe(r: ProbeReport): string {
   if (r.cyrus) {
     const c = r.cyrus;
     lines.push('', `Cyrus ${c.version ?? '(version unknown)'}${c.running ? '' : '  [master not running]'}`);
+    if (c.indexVersion !== null) lines.push(`  index version  ${c.indexVersion}${c.cacheVersion !== null ? ` (cache ${c.cacheVersion})` : ''}`);
     lines.push(`  tools          ${c.toolsDir}${c.wrapper ? ` (wrapper ${c.wrapper})` : ''}`);
     lines.push(`  config         ${c.config}${c.configFrom === 'process' ? ' (from the running master)' : c.configFrom === 'default' ? ' (default)' : ''}`);
     if (c.configFrom === 'default' && c.instances.length > 1) {

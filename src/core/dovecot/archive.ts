@@ -8,6 +8,7 @@ import { runChecked } from '../hosts/context';
 import { dovecotLayout } from '../backup/layout';
 import { ScriptBuilder, sh } from '../backup/script';
 import { UsageError, CommandFailedError } from '../errors';
+import { SET_MARKER } from './setProof';
 import { readCatalogue, extractionOrder, type ArchiveChain, type ArchivePoint } from './catalogue';
 
 const ID_RE = /^\d{8}T\d{6}Z-(full|diff|incr)$/;
@@ -27,10 +28,14 @@ export interface ExtractedPoint {
 const EXTRACT_BODY = sh`
 if [ -n "$DEST" ]; then mkdir -p "$DEST" || exit 73; D=$DEST; else D=$(mktemp -d "$DIR/extract.XXXXXX") || exit 73; fi
 chmod 0711 "$D"
+LAST=''
 for id in $IDS; do
   printf 'EXTRACT %s\n' "$id"
   tar -C "$D" --listed-incremental=/dev/null -xzf "$ARCHIVES/$id.tar.gz" || { echo "tar failed on $id" >&2; exit 74; }
+  LAST=$id
 done
+# A live archive keeps its set marker beside it (the tar of a mirror carries the mirror's inside).
+if [ -n "$LAST" ] && [ -f "$ARCHIVES/$LAST.set" ]; then cp "$ARCHIVES/$LAST.set" "$D/$MARKER" || exit 74; fi
 printf 'MAILDIR %s\n' "$D"
 `;
 
@@ -54,6 +59,7 @@ export async function extractChainPoint(ctx: HostContext, account: string, archi
   b.param('ARCHIVES', l.archives);
   b.param('DEST', destDir ?? '');
   b.param('IDS', order.map((p) => p.id).join(' '));
+  b.param('MARKER', SET_MARKER);
   b.add(EXTRACT_BODY);
   const built = b.build();
   const r = await runChecked(ctx, built.argv, { signal, timeoutMs: 3_600_000, what: `extracting archive ${archiveId} failed`, displayArgv: ['sh', '-c', '<extract script>', built.name, ...built.args] });

@@ -26,6 +26,8 @@ import { RunLogParser, type RunEvent } from '../backup/runlog';
 import { readLines } from '../util/lines';
 import { UsageError, CommandFailedError } from '../errors';
 import { shellLine } from '../transport/quote';
+import { BACKUP_FORMS_SH, DIALECT_SH, MAILDIRLOCK_PATH } from './dialect';
+import { SET_MARKER } from './setProof';
 import { classifyDsyncLine, explainBackupExit, type DsyncWarning, type BackupOutcome } from './warnings';
 
 export type BackupKind = 'mirror' | 'full' | 'diff' | 'incr';
@@ -68,10 +70,19 @@ function checkOptions(layout: BackupLayout, o: BackupOptions): void {
 const BODY = sh`
 mo_dove() { if [ -n "$DC" ]; then doveadm -c "$DC" "$@"; else doveadm "$@"; fi; }
 mo_doveconf() { if [ -n "$DC" ]; then doveconf -c "$DC" "$@"; else doveconf "$@"; fi; }
-mirror_loc() { if [ -n "$LAYOUTP" ]; then printf 'maildir:%s:LAYOUT=%s' "$1" "$LAYOUTP"; else printf 'maildir:%s' "$1"; fi; }
 count_msgs() { grep -c '/\\(cur\\|new\\)/[^/][^/]*$' || true; }
 alive() { [ -r "/proc/$1/stat" ] && [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
-STATE_REPLACED=no; IN_SYNC=''; RETRIED=0; DSYNC_EXIT=''; OLD_MIRROR=''; ARCHIVE_ID=''; ARCHIVE_PATH=''; ARCHIVE_BYTES=''; VERIFIED=''; LEVEL=''
+# Print the id of the set marker in folder $1, writing one (kind $2) first when there is none.
+mo_set_marker() {
+  if [ -f "$1/$MARKER" ]; then sed -n 's/^id=//p' "$1/$MARKER" | head -n 1; return 0; fi
+  _id=$(od -An -N8 -tx1 /dev/urandom 2>/dev/null | tr -d ' \n')
+  [ -n "$_id" ] || return 1
+  if { printf 'mailops-set 1\n'; printf 'kind=%s\naccount=%s\nid=%s\ndialect=%s\ncreated=%s\n' "$2" "$(mo_enc "$ACCOUNT")" "$_id" "$DIALECT" "$(mo_now)"; } >"$1/$MARKER.tmp.$$" && mv -f "$1/$MARKER.tmp.$$" "$1/$MARKER"; then
+    printf '%s' "$_id"; return 0
+  fi
+  rm -f "$1/$MARKER.tmp.$$"; return 1
+}
+STATE_REPLACED=no; IN_SYNC=''; RETRIED=0; DSYNC_EXIT=''; OLD_MIRROR=''; ARCHIVE_ID=''; ARCHIVE_PATH=''; ARCHIVE_BYTES=''; VERIFIED=''; LEVEL=''; SETID=''
 
 umask 066
 mkdir -p "$DIR" 2>/dev/null && chmod 0711 "$DIR" 2>/dev/null
@@ -91,6 +102,16 @@ case $? in 0) ;; 2) mo_finish 3 skipped yes log "$MO_LOG" ;; *) mo_finish 1 reas
 ST=$(date -u +%Y%m%dT%H%M%SZ)
 
 mo_line account start account "$ACCOUNT"
+# The host's Dovecot dialect, found here (not when the script was built) so that an installed schedule
+# follows an upgrade; its forms (mo_discover, mirror_loc, mirror_backup) come from dovecot/dialect.ts.
+# (doveconf -h prints nothing for dovecot_config_version, even on 2.4: read it from the -N dump.)
+DOVE_CONF=$(mo_doveconf -N 2>/dev/null) || DOVE_CONF=''
+DOVE_CONF_N=$(printf '%s\n' "$DOVE_CONF" | head -n 1)
+DOVE_CONF_VERSION=$(printf '%s\n' "$DOVE_CONF" | sed -n 's/^dovecot_config_version = //p' | head -n 1)
+if ! mo_dialect || ! mo_use_dialect; then
+  mo_line account fail reason dialect meaning "cannot tell which Dovecot configuration dialect the host uses: $DIALECT_WHY" hint 'run doveconf -n on the host (its first line names the version) and fix the error it shows'
+  mo_finish 1 reason dialect log "$MO_LOG"
+fi
 UIDN=$(mo_dove user -f uid "$ACCOUNT" 2>"$MO_TMP/user.err"); rc=$?
 if [ "$rc" -ne 0 ] || [ -z "$UIDN" ]; then
   printf '%s\n' "$UIDN" | mo_relay; mo_relay <"$MO_TMP/user.err"
@@ -98,10 +119,8 @@ if [ "$rc" -ne 0 ] || [ -z "$UIDN" ]; then
   mo_finish 1 reason account exit_doveadm "$rc" log "$MO_LOG"
 fi
 GIDN=$(mo_dove user -f gid "$ACCOUNT" 2>/dev/null) || GIDN=''
-MAILLOC=$(mo_dove user -f mail "$ACCOUNT" 2>/dev/null) || MAILLOC=''
-[ -n "$MAILLOC" ] || MAILLOC=$(mo_doveconf -h mail_location 2>/dev/null) || MAILLOC=''
-LAYOUTP=$(printf '%s\n' "$MAILLOC" | sed -n 's/.*:LAYOUT=\\([^:]*\\).*/\\1/p' | head -n 1)
-mo_line account ok uid "$UIDN" gid "$GIDN" mail_location "$MAILLOC" layout "\${LAYOUTP:-default}"
+mo_discover
+mo_line account ok uid "$UIDN" gid "$GIDN" dialect "$DIALECT" version "$DOVECOT_VERSION" "$MAILDESC_KEY" "$MAILDESC" layout "\${LAYOUTP:-default}"
 
 mirror_sync() {
   MT=''; [ -L "$MIRROR" ] && MT=$(readlink "$MIRROR")
@@ -123,7 +142,7 @@ mirror_sync() {
     attempt=$((attempt + 1))
     mo_line dsync start attempt "$attempt" mode "$mode" location "$LOC"
     TMPST="$DIR/.state.tmp.$$"; rm -f "$TMPST"
-    mo_tool "$TMPST" mo_dove backup -u "$ACCOUNT" -s "$ST_IN" "$LOC"
+    mo_tool "$TMPST" mirror_backup "$ST_IN" "$DEST"
     rc=$MO_RC; DSYNC_EXIT=$rc
     case $rc in
       0|2)
@@ -167,6 +186,9 @@ mirror_sync() {
         rm -f "$TMPST"; mo_line dsync fail exit "$rc" state kept; return 1 ;;
     esac
   done
+  # The set marker (setProof.ts): written once per mirror folder, before a new one becomes the mirror.
+  if SETID=$(mo_set_marker "$DEST" mirror) && [ -n "$SETID" ]; then mo_line mirror info set_id "$SETID" marker "$DEST/$MARKER"
+  else SETID=''; mo_line mirror warn reason marker path "$DEST/$MARKER" meaning 'the set marker could not be written: reads of this mirror are checked by path only'; fi
   if [ -n "$NEWTARGET" ]; then
     if [ "$STATE_REPLACED" != yes ]; then mo_line mirror fail reason no-state path "$DEST"; return 1; fi
     if [ -L "$MIRROR" ]; then
@@ -216,11 +238,15 @@ unlock_live() {
 
 archive_step() {
   if [ "$LIVE" = yes ]; then
-    SRC=$(mo_dove mailbox path -u "$ACCOUNT" INBOX 2>/dev/null) || SRC=''
+    SRC=$(mo_dove mailbox path -u "$ACCOUNT" -t mailbox INBOX 2>/dev/null) || SRC=''
     if [ -z "$SRC" ] || [ ! -d "$SRC" ]; then mo_line archive fail reason no-live-maildir meaning 'doveadm mailbox path did not give a maildir folder'; return 1; fi
     SRCID=live
+    # Mailops writes nothing into live mail: a live archive's marker is kept beside it (ID.set) and
+    # extraction puts it at the root.
+    mkdir -p "$MO_TMP/set" && SETID=$(mo_set_marker "$MO_TMP/set" live) || SETID=''
   else
     SRC="$MIRROR/"; SRCID=$(readlink "$MIRROR" 2>/dev/null) || SRCID=mirror
+    SETID=$(sed -n 's/^id=//p' "$SRC/$MARKER" 2>/dev/null | head -n 1)
   fi
   LEVEL=$KIND; RUNNING="$ARCHIVES/running.snar"; RMETA="$ARCHIVES/running.meta"; CHAIN_FULL=''; BASE=''; RSRC=''
   if [ -f "$RMETA" ]; then
@@ -252,7 +278,8 @@ archive_step() {
   [ "$LIVE" = yes ] && unlock_live
   if [ "$trc" -ne 0 ] && [ "$trc" -ne 1 ]; then rm -f "$TARF.part"; mo_line archive fail exit "$trc" meaning 'tar failed'; ARCHIVE_ID=''; return 1; fi
   [ "$trc" -eq 1 ] && mo_line archive warn exit 1 message 'tar: some files changed while being read'
-  mv -f "$TARF.part" "$TARF"; ARCHIVE_PATH=$TARF; ARCHIVE_BYTES=$(wc -c <"$TARF" | tr -d ' ')
+  mv -f "$TARF.part" "$TARF"; ARCHIVE_PATH=$TARF
+  [ "$LIVE" = yes ] && [ -n "$SETID" ] && { cp "$MO_TMP/set/$MARKER" "$ARCHIVES/$ARCHIVE_ID.set" || SETID=''; }; ARCHIVE_BYTES=$(wc -c <"$TARF" | tr -d ' ')
   mo_line archive ok id "$ARCHIVE_ID" level "$LEVEL" bytes "$ARCHIVE_BYTES" path "$TARF"
   mo_line verify start id "$ARCHIVE_ID"
   VREASON=''
@@ -268,8 +295,8 @@ archive_step() {
   if [ "$LEVEL" = full ]; then cp "$SNAR" "$ARCHIVES/$ARCHIVE_ID.snar"; fi
   cp "$SNAR" "$RUNNING.tmp.$$" && mo_replace "$RUNNING.tmp.$$" "$RUNNING"
   printf 'full=%s\nbase=%s\nsource=%s\n' "$CHAIN_FULL" "$ARCHIVE_ID" "$SRCID" >"$RMETA.tmp.$$" && mo_replace "$RMETA.tmp.$$" "$RMETA"
-  printf 'id=%s\nlevel=%s\nfull=%s\nbase=%s\ncreated=%s\nsource=%s\nmessages=%s\nsource_messages=%s\nbytes=%s\nverified=%s\nlayout=%s\n' \
-    "$ARCHIVE_ID" "$LEVEL" "$CHAIN_FULL" "$BASE" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$SRCID" "$N" "$SRCCOUNT" "$ARCHIVE_BYTES" "$VERIFIED" "$LAYOUTP" >"$ARCHIVES/.$ARCHIVE_ID.meta"
+  printf 'id=%s\nlevel=%s\nfull=%s\nbase=%s\ncreated=%s\nsource=%s\nmessages=%s\nsource_messages=%s\nbytes=%s\nverified=%s\nlayout=%s\nset_id=%s\n' \
+    "$ARCHIVE_ID" "$LEVEL" "$CHAIN_FULL" "$BASE" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$SRCID" "$N" "$SRCCOUNT" "$ARCHIVE_BYTES" "$VERIFIED" "$LAYOUTP" "$SETID" >"$ARCHIVES/.$ARCHIVE_ID.meta"
   mo_replace "$ARCHIVES/.$ARCHIVE_ID.meta" "$ARCHIVES/$ARCHIVE_ID.meta"
   if [ "$VERIFIED" = yes ]; then mo_line verify ok id "$ARCHIVE_ID" messages "$N" source_messages "$SRCCOUNT"
   else mo_line verify fail id "$ARCHIVE_ID" messages "$N" source_messages "$SRCCOUNT" reason "$VREASON"; fi
@@ -316,9 +343,12 @@ export function buildDovecotBackupScript(host: HostConfig, account: string, opti
   b.param('LOCK_TIMEOUT', String(options.lockTimeout ?? DEFAULT_LOCK_TIMEOUT));
   b.param('KEEP', String(options.keep ?? DEFAULT_KEEP));
   b.param('RETRIES', String(options.retries ?? DEFAULT_RETRIES));
-  b.param('MAILDIRLOCK', '/usr/lib/dovecot/maildirlock');
+  b.param('MAILDIRLOCK', MAILDIRLOCK_PATH);
+  b.param('MARKER', SET_MARKER);
   b.param('LIVE_LOCK_TIMEOUT', String(options.liveLockTimeout ?? 30));
   b.add(RETENTION_FN);
+  b.add(DIALECT_SH);
+  b.add(BACKUP_FORMS_SH);
   b.add(BODY);
   return b.build();
 }
@@ -333,7 +363,7 @@ export function describePlan(host: HostConfig, account: string, o: BackupOptions
     steps.push(
       o.fresh
         ? `make a fresh full mirror into ${l.dir}/mirror.<stamp>/ (doveadm backup -s ''), then point ${l.mirror} at it; the old mirror and its state are kept`
-        : `doveadm backup -u ${account} -s "$(cat ${l.state})" maildir:${l.mirror}[:LAYOUT as live]; replace ${l.state} atomically only on exit 0/2; retry up to ${o.retries ?? DEFAULT_RETRIES} times`,
+        : `doveadm backup -u ${account} -s "$(cat ${l.state})" maildir:${l.mirror} with the live mailbox layout (in the form of the host's Dovecot dialect, found when the run starts); write the set marker into the mirror; replace ${l.state} atomically only on exit 0/2; retry up to ${o.retries ?? DEFAULT_RETRIES} times`,
     );
   }
   if (o.kind !== 'mirror') {

@@ -8,6 +8,7 @@ import type { HostContext } from '../hosts/context';
 import { runChecked } from '../hosts/context';
 import { dovecotLayout } from '../backup/layout';
 import { ScriptBuilder, sh } from '../backup/script';
+import { layoutOfLocationRecord } from './dialect';
 import { decodeDsyncState, type MailboxSyncState } from './state';
 
 export interface ArchivePoint {
@@ -27,6 +28,11 @@ export interface ArchivePoint {
   bytes: number;
   verified: boolean;
   path: string;
+  /**
+   * Id of the set marker this point carries (setProof.ts): the mirror's when it was archived, or the
+   * live archive's own; null for points made before markers.
+   */
+  setId: string | null;
   /** Folders present at this point (from the archive's directory entries) with the message files it holds. */
   folders: Array<{ dir: string; mailbox: string; messageFiles: number }>;
 }
@@ -170,7 +176,7 @@ export function parseCatalogue(account: string, text: string, archivesDir: strin
     }
   }
   const location = s.get('location') ?? null;
-  const layout = /:LAYOUT=([^:]*)/.exec(location ?? '')?.[1] ?? '';
+  const layout = layoutOfLocationRecord(location);
   let mirror: MirrorInfo | null = null;
   if (s.has('mirror_link') || s.has('state')) {
     let stateError: string | null = null;
@@ -214,6 +220,7 @@ export function parseCatalogue(account: string, text: string, archivesDir: strin
       sourceMessages: Number(m.source_messages) || 0,
       bytes: Number(m.bytes) || 0,
       verified: m.verified === 'yes',
+      setId: m.set_id || null,
       path: `${archivesDir}/${id}.tar.gz`,
       folders: (folders.get(id) ?? [])
         .map((f) => ({ dir: f.dir, mailbox: folderDirToMailbox(f.dir, lay), messageFiles: f.count }))

@@ -4,13 +4,17 @@
  */
 import { withPrivilege, type HostConfig } from '../hosts/model';
 
-/** `doveadm [-c CONFIG] [-o k=v …] ARGS…`, with the host's privilege prefix. */
-export function doveadmArgv(host: HostConfig, args: readonly string[], overrides: Record<string, string> = {}): string[] {
+/** `doveadm [-c CONFIG] [-o k=v …]` without a command and without the privilege prefix. */
+export function doveadmBaseArgv(host: HostConfig, overrides: Record<string, string> = {}): string[] {
   const argv = ['doveadm'];
   if (host.dovecot?.config) argv.push('-c', host.dovecot.config);
   for (const [k, v] of Object.entries(overrides)) argv.push('-o', `${k}=${v}`);
-  argv.push(...args);
-  return withPrivilege(argv, host.privilege);
+  return argv;
+}
+
+/** `doveadm [-c CONFIG] [-o k=v …] ARGS…`, with the host's privilege prefix. */
+export function doveadmArgv(host: HostConfig, args: readonly string[], overrides: Record<string, string> = {}): string[] {
+  return withPrivilege([...doveadmBaseArgv(host, overrides), ...args], host.privilege);
 }
 
 export interface ExitMeaning {

@@ -10,7 +10,7 @@ import { JsonStreamError, parseJsonArrayStream } from '../util/jsonArrayStream';
 import { doveadmArgv, explainDoveadmExit } from './doveadm';
 
 export interface DoveadmCallOptions {
-  /** doveadm -o key=value overrides (e.g. mail_location of a backup set). */
+  /** doveadm -o key=value overrides (e.g. the storage settings that point an account at a backup set). */
   overrides?: Record<string, string>;
   signal?: AbortSignal;
   timeoutMs?: number;

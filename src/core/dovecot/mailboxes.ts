@@ -1,11 +1,13 @@
 /**
  * Mailboxes of an account (`doveadm -f json mailbox status … '*'`) and the few Dovecot settings the
- * engine depends on (hierarchy separator, lazy_expunge mailbox), read with doveconf.
+ * engine depends on (dialect, storage, hierarchy separator, lazy_expunge mailbox), read with doveconf and
+ * parsed by dialect.ts.
  */
-import { CommandFailedError } from '../errors';
+import { CommandFailedError, MailopsError } from '../errors';
 import type { HostContext } from '../hosts/context';
 import { withPrivilege } from '../hosts/model';
 import { shellLine } from '../transport/quote';
+import { DOVECONF_SETTINGS_ARGS, parseDoveconf, type DovecotDialect, type DovecotSettings } from './dialect';
 import { streamDoveadmJson, type DoveadmCallOptions } from './jsonStream';
 import type { MailboxStatus } from './types';
 
@@ -76,67 +78,23 @@ export async function mailboxStatus(ctx: HostContext, account: string, name: str
   return found;
 }
 
-/** The Dovecot settings the engine depends on. */
-export interface DovecotSettings {
-  /** Hierarchy separator of the inbox namespace (explicit or the storage default). */
-  separator: string;
-  mailLocation: string | null;
-  mailPlugins: string[];
-  /** lazy_expunge's mailbox when the plugin is on, else null. */
-  lazyExpungeMailbox: string | null;
+export { parseDoveconf, type DovecotSettings };
+
+/** The settings' dialect, or a MailopsError when the host's could not be told (nothing is guessed). */
+export function requireDialect(ctx: HostContext, settings: DovecotSettings): DovecotDialect {
+  if (settings.dialect) return settings.dialect;
+  throw new MailopsError('cannot tell which Dovecot configuration dialect the host uses', {
+    host: ctx.config.name,
+    meaning: settings.dialectEvidence,
+    hint: `run doveconf -n on the host (its first line names the version); set the host's dovecot.config when Dovecot uses a non-default file`,
+  });
 }
 
-/** Parse `doveconf namespace mail_location mail_plugins plugin` output (pure). */
-export function parseDoveconf(text: string): DovecotSettings {
-  let mailLocation: string | null = null;
-  let mailPlugins: string[] = [];
-  let lazy: string | null = null;
-  const namespaces: Array<{ inbox: boolean; separator: string; prefix: string }> = [];
-  const stack: string[] = [];
-  let ns: { inbox: boolean; separator: string; prefix: string } | null = null;
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (line === '') continue;
-    const open = /^(\S+)(?:\s+(.*?))?\s*\{$/.exec(line);
-    if (open) {
-      stack.push(open[1]!);
-      if (stack.length === 1 && open[1] === 'namespace') {
-        ns = { inbox: false, separator: '', prefix: '' };
-        namespaces.push(ns);
-      }
-      continue;
-    }
-    if (line === '}') {
-      stack.pop();
-      if (stack.length === 0) ns = null;
-      continue;
-    }
-    const kv = /^([^=\s]+)\s*=\s?(.*)$/.exec(line);
-    if (!kv) continue;
-    const [, key, value] = kv as unknown as [string, string, string];
-    if (stack.length === 0) {
-      if (key === 'mail_location') mailLocation = value.trim() || null;
-      if (key === 'mail_plugins') mailPlugins = value.split(/\s+/).filter((p) => p !== '' && p !== '$mail_plugins');
-    } else if (stack.length === 1 && stack[0] === 'plugin' && key === 'lazy_expunge') lazy = value.trim() || null;
-    else if (stack.length === 1 && ns) {
-      if (key === 'inbox') ns.inbox = value.trim() === 'yes';
-      if (key === 'separator') ns.separator = value.trim();
-      if (key === 'prefix') ns.prefix = value.trim();
-    }
-  }
-  const inboxNs = namespaces.find((n) => n.inbox) ?? namespaces.find((n) => n.prefix === '') ?? namespaces[0];
-  let separator = inboxNs?.separator ?? '';
-  if (separator === '') {
-    // Storage defaults: Maildir++ uses '.', everything else (LAYOUT=fs, sdbox, mdbox, mbox) uses '/'.
-    separator = mailLocation && /^maildir:/.test(mailLocation) && !/:LAYOUT=fs/i.test(mailLocation) ? '.' : '/';
-  }
-  return { separator, mailLocation, mailPlugins, lazyExpungeMailbox: mailPlugins.includes('lazy_expunge') ? lazy : null };
-}
-
+/** The host's Dovecot settings (one doveconf; both dialects). Refuses a config whose dialect is unclear. */
 export async function readDovecotSettings(ctx: HostContext, opts: { signal?: AbortSignal } = {}): Promise<DovecotSettings> {
   const argv = ['doveconf'];
   if (ctx.config.dovecot?.config) argv.push('-c', ctx.config.dovecot.config);
-  argv.push('namespace', 'mail_location', 'mail_plugins', 'plugin');
+  argv.push(...DOVECONF_SETTINGS_ARGS);
   const full = withPrivilege(argv, ctx.config.privilege);
   const r = await ctx.transport.run(full, { signal: opts.signal, timeoutMs: 60_000 });
   if (r.code !== 0) {
@@ -150,5 +108,7 @@ export async function readDovecotSettings(ctx: HostContext, opts: { signal?: Abo
       stderr: r.stderr,
     });
   }
-  return parseDoveconf(r.stdout);
+  const settings = parseDoveconf(r.stdout);
+  requireDialect(ctx, settings);
+  return settings;
 }

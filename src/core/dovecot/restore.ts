@@ -1,8 +1,9 @@
 /**
  * Restore: plan first (what comes back, what is already there), then apply, log, and undo.
  *
- * - Sources: the mirror or an archive chain point (read through `-o mail_location=…`, restored with
- *   `doveadm import`), or lazy_expunge's mailbox (restored with `doveadm move`).
+ * - Sources: the mirror or an archive chain point (read through the dialect's overrides, proved to read
+ *   the copy when the set is opened; restored with `doveadm import` and the dialect's source form), or
+ *   lazy_expunge's mailbox (restored with `doveadm move`).
  * - `doveadm import` keeps neither UIDs nor checks for duplicates (measured): the plan de-duplicates
  *   against the live account first (by GUID, then Message-ID), then exactly the chosen messages are
  *   imported by `mailbox-guid G uid SET` (the GUID of the source mailbox: no name translation between
@@ -330,12 +331,12 @@ export async function applyRestore(ctx: HostContext, plan: RestorePlan, opts: Ap
       g.items.push(m);
     }
     const sourceGuids = new Map<string, string>();
-    if (set.location) {
+    if (set.importSource) {
       for (const b of await listMailboxes(ctx, account, { overrides: set.overrides, signal: opts.signal })) sourceGuids.set(b.name, b.guid);
     }
     for (const g of groups.values()) {
       opts.onProgress?.(`restoring ${g.items.length} message${g.items.length === 1 ? '' : 's'} from ${g.folder} (${set.label}) into ${g.destination}`);
-      if (set.location) {
+      if (set.importSource) {
         const srcGuid = sourceGuids.get(g.folder);
         if (!srcGuid) throw new MailopsError(`the folder ${JSON.stringify(g.folder)} is no longer in ${set.label}`, { host: ctx.config.name, hint: 'make the plan again' });
         // import creates DEST_PARENT<sep>SOURCE_NAME; into the original folders the parent is empty.
@@ -343,7 +344,7 @@ export async function applyRestore(ctx: HostContext, plan: RestorePlan, opts: Ap
         const expected = parent === '' ? g.folder : `${parent}${plan.separator}${g.folder}`;
         if (expected !== g.destination) throw new MailopsError(`internal: destination ${g.destination} does not match import's ${expected}`);
         for (const part of chunks(g.items.map((m) => m.uid), UID_CHUNK)) {
-          await runDoveadm(ctx, ['import', '-u', account, set.location, parent, 'mailbox-guid', srcGuid, 'uid', uidSet(part)], {
+          await runDoveadm(ctx, ['import', '-u', account, ...set.importSource, parent, 'mailbox-guid', srcGuid, 'uid', uidSet(part)], {
             signal: opts.signal,
             what: `importing into ${JSON.stringify(g.destination)} failed`,
           });

@@ -2,13 +2,16 @@
  * Backup sets: where messages are read from when browsing, verifying and restoring.
  *
  *   live       the account's mail as Dovecot serves it
- *   mirror     the `doveadm backup` copy in layout.mirror (maildir), read through
- *              `doveadm -o mail_location=maildir:MIRROR:INDEX=MEMORY` (measured: the path is taken
- *              literally, `%` is not expanded; a missing folder reads as an empty INBOX, so its
- *              existence is checked first)
+ *   mirror     the `doveadm backup` copy in layout.mirror (maildir), read through doveadm overrides that
+ *              point the account at the copy with in-memory indexes (the form is the dialect's:
+ *              dialect.ts copyOverrides; measured: the path is taken literally, `%` is not expanded; a
+ *              missing folder reads as an empty INBOX, so its existence is checked first)
  *   archive:ID one point of an archive chain, extracted by the backup side into a temporary folder on
  *              the host, read like the mirror, removed afterwards
  *   expunged   lazy_expunge's mailbox (e.g. EXPUNGED) of the live account
+ *
+ * A copy is only handed out after setProof.ts has shown that doveadm, under exactly those overrides,
+ * reads it and not the live mail (doveadm ignores override keys it does not know, silently).
  */
 import { CommandFailedError, MailopsError, UsageError } from '../errors';
 import { dovecotLayout } from '../backup/layout';
@@ -16,8 +19,12 @@ import type { HostContext } from '../hosts/context';
 import { withPrivilege } from '../hosts/model';
 import { shellLine } from '../transport/quote';
 import { extractChainPoint } from './archive';
-import { readDovecotSettings, type DovecotSettings } from './mailboxes';
+import { backupLocation, copyImportSource, copyOverrides, lazyExpungeHint, type DovecotDialect, type MaildirCopy, type MaildirLayout } from './dialect';
+import { readDovecotSettings, requireDialect, type DovecotSettings } from './mailboxes';
+import { proveSetRead } from './setProof';
 import type { BackupSetRef } from './types';
+
+export { backupLocation, type MaildirLayout };
 
 /** Archive ids as the backup side names them: 20261122T042158Z-full|diff|incr. */
 export const ARCHIVE_ID_RE = /^\d{8}T\d{6}Z-(full|diff|incr)$/;
@@ -45,15 +52,6 @@ export function setLabel(ref: BackupSetRef): string {
   return ref.kind === 'archive' ? `archive:${ref.archiveId}` : ref.kind;
 }
 
-/** Maildir++ (`.Sub.Folder/` under the root, what `doveadm backup maildir:DIR` writes) or LAYOUT=fs. */
-export type MaildirLayout = 'maildir++' | 'fs';
-
-/** The mail_location that reads a maildir copy without writing index files into it. */
-export function backupLocation(maildir: string, layout: MaildirLayout = 'maildir++'): string {
-  if (maildir.includes(':')) throw new UsageError(`a backup folder path may not contain ":" (${maildir})`);
-  return `maildir:${maildir}${layout === 'fs' ? ':LAYOUT=fs' : ''}:INDEX=MEMORY`;
-}
-
 /**
  * Whether a maildir copy exists and which layout it has: Maildir++ keeps sub-folders as `.Name/`
  * (with cur/), LAYOUT=fs as `Name/` (with cur/). A copy with INBOX only reads the same either way.
@@ -69,14 +67,19 @@ export async function detectMaildir(ctx: HostContext, dir: string, signal?: Abor
   return out === 'fs' ? 'fs' : out === 'maildir++' ? 'maildir++' : null;
 }
 
-/** A set ready to read: doveadm overrides for reads, and the location for `doveadm import`. */
+/** A set ready to read: doveadm overrides for reads, and the source arguments for `doveadm import`. */
 export interface OpenedSet {
   ref: BackupSetRef;
   label: string;
+  /** The host's Dovecot dialect, which chose the forms below. */
+  dialect: DovecotDialect;
   /** doveadm -o overrides that make the account read this set ({} for live and expunged). */
   overrides: Record<string, string>;
-  /** mail_location of the set for `doveadm import` (null for live / expunged: those restore by move). */
-  location: string | null;
+  /**
+   * `doveadm import` arguments naming the set as the source (options, then the location), or null for
+   * live / expunged: those restore by move.
+   */
+  importSource: string[] | null;
   /** For expunged: the lazy_expunge mailbox, the only mailbox of the set. */
   onlyMailbox: string | null;
   /** Where the set lives on the host (mirror or extraction folder), when it is a copy. */
@@ -93,6 +96,11 @@ export interface OpenSetOptions {
   settings?: DovecotSettings;
   /** Extract an archive chain point into destDir and return its maildir (default: the backup side's). */
   extractChainPoint?: (ctx: HostContext, account: string, archiveId: string, destDir: string) => Promise<string>;
+  /**
+   * Fault injection for tests: rewrite the overrides before they are proved and used (e.g. misspell a
+   * key, as a Dovecot that does not know it would see it). Never set in production code.
+   */
+  alterOverrides?: (overrides: Record<string, string>) => Record<string, string>;
 }
 
 async function sh(ctx: HostContext, script: string, args: string[], what: string, signal?: AbortSignal): Promise<string> {
@@ -157,19 +165,28 @@ export async function addMissingTmpDirs(ctx: HostContext, maildir: string, signa
 
 export async function openSet(ctx: HostContext, account: string, ref: BackupSetRef, opts: OpenSetOptions = {}): Promise<OpenedSet> {
   const settings = opts.settings ?? (await readDovecotSettings(ctx, { signal: opts.signal }));
+  const dialect = requireDialect(ctx, settings);
   const layout = dovecotLayout(ctx.config, account);
-  const base = { ref, label: setLabel(ref), settings, close: async () => undefined };
+  const label = setLabel(ref);
+  const base = { ref, label, dialect, settings, close: async () => undefined };
+  /** The forms that read `copy`, once doveadm has shown that it reads it under them. */
+  const openCopy = async (copy: MaildirCopy, meta: string | null) => {
+    const made = copyOverrides(dialect, copy);
+    const overrides = opts.alterOverrides ? opts.alterOverrides(made) : made;
+    await proveSetRead(ctx, { account, label, dialect, dir: copy.dir, overrides, meta }, opts.signal);
+    return { overrides, importSource: copyImportSource(dialect, copy) };
+  };
   switch (ref.kind) {
     case 'live':
-      return { ...base, overrides: {}, location: null, onlyMailbox: null, path: null, madeAt: null };
+      return { ...base, overrides: {}, importSource: null, onlyMailbox: null, path: null, madeAt: null };
     case 'expunged': {
       if (!settings.lazyExpungeMailbox) {
         throw new UsageError('lazy_expunge is not enabled on this host: there is no expunged set', {
           host: ctx.config.name,
-          hint: 'enable the lazy_expunge plugin (mail_plugins, plugin { lazy_expunge = EXPUNGED }) to keep expunged mail restorable',
+          hint: lazyExpungeHint(dialect),
         });
       }
-      return { ...base, overrides: {}, location: null, onlyMailbox: settings.lazyExpungeMailbox, path: null, madeAt: null };
+      return { ...base, overrides: {}, importSource: null, onlyMailbox: settings.lazyExpungeMailbox, path: null, madeAt: null };
     }
     case 'mirror': {
       const kind = await detectMaildir(ctx, layout.mirror, opts.signal);
@@ -181,15 +198,8 @@ export async function openSet(ctx: HostContext, account: string, ref: BackupSetR
         });
       }
       const t = await statMtime(ctx, [layout.state, layout.mirror], opts.signal);
-      const location = backupLocation(layout.mirror, kind);
-      return {
-        ...base,
-        overrides: { mail_location: location },
-        location,
-        onlyMailbox: null,
-        path: layout.mirror,
-        madeAt: t === null ? null : new Date(t * 1000).toISOString(),
-      };
+      const forms = await openCopy({ dir: layout.mirror, layout: kind }, null);
+      return { ...base, ...forms, onlyMailbox: null, path: layout.mirror, madeAt: t === null ? null : new Date(t * 1000).toISOString() };
     }
     case 'archive': {
       const extract = opts.extractChainPoint ?? (async (c: HostContext, a: string, id: string, d: string) => (await extractChainPoint(c, a, id, d, opts.signal)).maildir);
@@ -204,8 +214,9 @@ export async function openSet(ctx: HostContext, account: string, ref: BackupSetR
       try {
         const maildir = await extract(ctx, account, ref.archiveId, dir);
         await addMissingTmpDirs(ctx, maildir, opts.signal);
-        const location = backupLocation(maildir, (await detectMaildir(ctx, maildir, opts.signal)) ?? 'maildir++');
-        return { ...base, overrides: { mail_location: location }, location, onlyMailbox: null, path: maildir, madeAt: timeFromArchiveId(ref.archiveId), close };
+        const kind = (await detectMaildir(ctx, maildir, opts.signal)) ?? 'maildir++';
+        const forms = await openCopy({ dir: maildir, layout: kind }, `${layout.archives}/${ref.archiveId}.meta`);
+        return { ...base, ...forms, onlyMailbox: null, path: maildir, madeAt: timeFromArchiveId(ref.archiveId), close };
       } catch (e) {
         await close().catch(() => undefined);
         throw e;

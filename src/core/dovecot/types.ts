@@ -8,7 +8,7 @@
 export type BackupSetRef =
   /** The account's live mail. */
   | { kind: 'live' }
-  /** The `doveadm backup` mirror (layout.mirror), read through an alternative mail_location. */
+  /** The `doveadm backup` mirror (layout.mirror), read through doveadm overrides in the host's dialect (proved on open). */
   | { kind: 'mirror' }
   /** One point of an archive chain (full or incremental), extracted to a temporary folder on the host. */
   | { kind: 'archive'; archiveId: string }

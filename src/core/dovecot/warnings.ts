@@ -1,6 +1,7 @@
 /**
  * What doveadm / dsync stderr lines mean for an operator: a pure classifier, tested on real texts
- * (test/fixtures/dovecot: the operator's mailing-list post and outputs captured from Dovecot 2.3.19).
+ * (test/fixtures/dovecot: the operator's mailing-list post and outputs captured from Dovecot 2.3.19;
+ * test/fixtures/dovecot24: Dovecot 2.4.1).
  */
 import type { ToolLineClass } from '../backup/runlog';
 import { explainDoveadmExit } from './doveadm';
@@ -39,7 +40,8 @@ export function classifyDsyncLine(line: string): DsyncWarning | null {
   const m = PREFIX.exec(line.trim());
   if (!m) return null;
   const p = { source: m[1] ?? null, user: m[2] ?? null, level: m[3] ?? null, message: m[4] ?? '' };
-  const msg = p.message;
+  // 2.4 names the dsync side first ("brain S: Mailbox INBOX sync: …"); the message is the same as 2.3's.
+  const msg = p.message.replace(/^brain [A-Z]: /, '');
   let r: RegExpExecArray | null;
 
   if ((r = /^Failed to do incremental sync for mailbox (.*), retry with a full sync \((?:Modseq (\d+) no longer in transaction log \(highest=(\d+), last_common_uid=(\d+), nextuid=(\d+)\)|(.*))\)$/.exec(msg))) {

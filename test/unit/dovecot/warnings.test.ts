@@ -60,6 +60,13 @@ describe('classifyDsyncLine on texts captured from Dovecot 2.3.19 here', () => {
     assert.equal(e.outcome, 'uidvalidity-changed');
     assert.match(e.action, /--fresh/);
   });
+  test('exit 65 after a UIDVALIDITY change on Dovecot 2.4.1 ("brain S: " before the same message)', () => {
+    const text = readFileSync(join(__dirname, '../../fixtures/dovecot24/backup-exit65-uidvalidity.24.stderr'), 'utf8');
+    const ws = text.split('\n').filter(Boolean).map(classifyDsyncLine);
+    assert.equal(ws[0]?.kind, 'uidvalidity-changed');
+    assert.equal(ws[0]?.fields.mailbox, 'INBOX');
+    assert.equal(explainBackupExit(65, ws.filter((w) => w !== null)).outcome, 'uidvalidity-changed');
+  });
   test('invalid saved state (size and base64), falling back to full sync', () => {
     const a = classifyDsyncLine(lines('backup-exit65-invalid-state-size.stderr')[0]!);
     const b = classifyDsyncLine(lines('backup-exit65-invalid-state-base64.stderr')[0]!);

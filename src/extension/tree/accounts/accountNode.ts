@@ -68,7 +68,7 @@ export class AccountNode extends LoadingNode {
       const folders = boxes
         .filter((b) => b.name !== settings.lazyExpungeMailbox)
         .map((b) => new FolderNode(this, { server: 'dovecot', name: b.name, messages: b.messages, unseen: b.unseen, size: b.vsize, status: b }, this.services));
-      return [...folders, new BackupsNode(this, this.services), expungedNode(this, this.services, settings.lazyExpungeMailbox)];
+      return [...folders, new BackupsNode(this, this.services), expungedNode(this, this.services, settings.lazyExpungeMailbox, settings.dialect)];
     }
     const boxes = this.entry.mailboxes.map((m) => ({ ...m }));
     await addStats(ctx, boxes);

@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { listExpunged, type ExpungedItem } from '../../../core/cyrus/expunged';
+import { lazyExpungeHint, type DovecotDialect } from '../../../core/dovecot/dialect';
 import type { AccountNode } from '../accounts/accountNode';
 import { formatSize, shortTime, tooltip } from '../common/markdown';
 import { MessageNode } from '../common/messageNode';
@@ -15,12 +16,13 @@ import { MailopsNode } from '../node';
 import type { TreeServices } from '../services';
 
 /** The "Expunged" item of an account. */
-export function expungedNode(account: AccountNode, services: TreeServices, lazyExpungeMailbox: string | null): MailopsNode {
+export function expungedNode(account: AccountNode, services: TreeServices, lazyExpungeMailbox: string | null, dialect: DovecotDialect | null = null): MailopsNode {
   if (account.server === 'cyrus') return new CyrusExpungedNode(account, services);
   if (!lazyExpungeMailbox) {
+    // How to turn it on differs between Dovecot 2.3 and 2.4: core gives the host's form.
     return new MessageNode(
       vscode.l10n.t('Expunged: lazy_expunge is not enabled'),
-      { icon: 'info', state: 'nolazyexpunge', tooltip: vscode.l10n.t('Dovecot keeps expunged mail only with the lazy_expunge plugin (mail_plugins = lazy_expunge, plugin { lazy_expunge = EXPUNGED }).') },
+      { icon: 'info', state: 'nolazyexpunge', tooltip: vscode.l10n.t('Dovecot keeps expunged mail only with the lazy_expunge plugin: {0}.', lazyExpungeHint(dialect)) },
       account,
     );
   }
