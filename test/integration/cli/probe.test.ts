@@ -54,7 +54,15 @@ describe('mailops probe against the sandbox over real SSH', () => {
     assert.equal(dr.dovecot?.config, sb.dovecot.config);
     assert.equal(dr.dovecot?.configFrom, 'settings');
     assert.equal(dr.dovecot?.running, true);
-    assert.equal(dr.dovecot?.mailLocation, 'maildir:~/Maildir:LAYOUT=fs');
+    // Each generation's own way of saying where mail is: mail_location on 2.3, mail_driver/mail_path/layout on 2.4.
+    if (sb.host.debian === 13) {
+      assert.equal(dr.dovecot?.dialect, '2.4');
+      assert.equal(dr.dovecot?.mailLocation, null);
+      assert.equal(dr.dovecot?.storage?.setting, 'mail_driver = maildir, mail_path = %{home}/Maildir, mailbox_list_layout = fs');
+    } else {
+      assert.equal(dr.dovecot?.dialect, '2.3');
+      assert.equal(dr.dovecot?.mailLocation, 'maildir:~/Maildir:LAYOUT=fs');
+    }
     assert.deepEqual(dr.dovecot?.lazyExpunge, { enabled: true, mailbox: 'EXPUNGED' });
     assert.equal(dr.dovecot?.separator, sb.dovecot.separator);
     const c = mailops(['probe', '--config', sb.hostsFile, '--host', 'sandbox-cyrus', '--json']);

@@ -13,23 +13,23 @@ const fixture = (name: string) => readFileSync(join(__dirname, '../../fixtures/p
 describe('probe output parser (captured from the real script)', () => {
   test('configured sandbox: both servers with versions, paths and the settings backups need', () => {
     const r = parseProbeOutput(fixture('sandbox-configured.txt'), 'sandbox', 'ssh', {
-      dovecot: '/var/tmp/mailops-sandbox/dovecot/dovecot.conf',
-      cyrus: '/var/tmp/mailops-sandbox/cyrus/imapd.conf',
+      dovecot: '/var/tmp/mailops-sandbox/hosts/d12/dovecot/dovecot.conf',
+      cyrus: '/var/tmp/mailops-sandbox/hosts/d12/cyrus/imapd.conf',
     });
     assert.deepEqual(r.detected, ['dovecot', 'cyrus']);
     assert.equal(r.dovecot?.version, '2.3.19.1 (9b53102964)');
     assert.equal(r.dovecot?.doveadm, '/usr/bin/doveadm');
-    assert.equal(r.dovecot?.config, '/var/tmp/mailops-sandbox/dovecot/dovecot.conf');
+    assert.equal(r.dovecot?.config, '/var/tmp/mailops-sandbox/hosts/d12/dovecot/dovecot.conf');
     assert.equal(r.dovecot?.configFrom, 'settings');
     assert.equal(r.dovecot?.running, true);
     assert.equal(r.dovecot?.mailLocation, 'maildir:~/Maildir:LAYOUT=fs');
     assert.deepEqual(r.dovecot?.mailPlugins, ['lazy_expunge']);
     assert.deepEqual(r.dovecot?.lazyExpunge, { enabled: true, mailbox: 'EXPUNGED' });
     assert.equal(r.dovecot?.separator, '/');
-    assert.equal(r.cyrus?.version, 'cyrus-imapd 3.6.1-Debian-3.6.1-4+deb12u5');
+    assert.equal(r.cyrus?.version, 'cyrus-imapd 3.6.1-Debian-3.6.1-4+deb12u4');
     assert.equal(r.cyrus?.toolsDir, '/usr/lib/cyrus/bin');
-    assert.equal(r.cyrus?.configDirectory, '/var/tmp/mailops-sandbox/cyrus/config');
-    assert.deepEqual(r.cyrus?.partitions, { default: '/var/tmp/mailops-sandbox/cyrus/spool' });
+    assert.equal(r.cyrus?.configDirectory, '/var/tmp/mailops-sandbox/hosts/d12/cyrus/config');
+    assert.deepEqual(r.cyrus?.partitions, { default: '/var/tmp/mailops-sandbox/hosts/d12/cyrus/spool' });
     assert.equal(r.cyrus?.expungeMode, 'delayed');
     assert.equal(r.cyrus?.deleteMode, 'delayed');
     assert.equal(r.cyrus?.unixHierarchySep, false);
