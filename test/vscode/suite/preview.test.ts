@@ -27,7 +27,7 @@ function memorySource(rows: PreviewRow[], events: string[]): PreviewDataSource {
     async preview(id) {
       return { id, headers: [['Subject', id]], text: 'text' };
     },
-    async restore() {
+    async prepareRestore() {
       throw new Error('not used by this suite');
     },
   };
@@ -47,7 +47,7 @@ describe('Restore preview panel', () => {
     const events: string[] = [];
     const rows: PreviewRow[] = Array.from({ length: 3000 }, (_, i) => ({
       id: `INBOX\u0000${i + 1}`, uid: i + 1, from: `sender${i}@example.org`, subject: `Message ${i}`, date: new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString(),
-      size: 1000 + i, folder: 'INBOX', status: i % 4 === 0 ? 'present' : 'new', source: 'dovecot',
+      size: 1000 + i, folder: 'INBOX', destination: i % 4 === 0 ? 'INBOX' : 'Restored/2026-11-22 0415/INBOX', status: i % 4 === 0 ? 'present' : 'new', source: 'dovecot',
     }));
     const panel = await RestorePreviewPanel.show(ext.extensionUri, memorySource(rows, []).origin, async () => memorySource(rows, events));
     try {
