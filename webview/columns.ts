@@ -26,12 +26,12 @@ const SCROLLBAR_PX = 10;
 const SPECS: Readonly<Record<ColumnKey, ColumnSpec>> = {
   // "already there" in its badge
   status: { min: 96, track: '96px', priority: 0 },
-  destination: { min: 130, track: 'minmax(130px, 1.5fr)', priority: 1 },
-  subject: { min: 130, track: 'minmax(130px, 2.2fr)', priority: 2 },
-  from: { min: 110, track: 'minmax(110px, 1.3fr)', priority: 3 },
+  destination: { min: 124, track: 'minmax(124px, 1.5fr)', priority: 1 },
+  subject: { min: 120, track: 'minmax(120px, 2.2fr)', priority: 2 },
+  from: { min: 96, track: 'minmax(96px, 1.3fr)', priority: 3 },
   // "2026-06-30 12:00"
-  date: { min: 120, track: '120px', priority: 4 },
-  folder: { min: 86, track: 'minmax(86px, 1fr)', priority: 5 },
+  date: { min: 136, track: '136px', priority: 4 },
+  folder: { min: 96, track: 'minmax(96px, 1fr)', priority: 5 },
   // "244.1 KB"
   size: { min: 64, track: '64px', priority: 6 },
 };

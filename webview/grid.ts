@@ -231,6 +231,7 @@ export class PreviewGrid extends LitElement {
               data-testid=${`sort-${key}`}
               aria-sort=${dir === 'asc' ? 'ascending' : dir === 'desc' ? 'descending' : 'none'}
               tabindex="-1"
+              title=${columnLabel(key)}
               @click=${() => store.sortBy(key as SortKey)}
             >
               ${columnLabel(key)}${dir ? html`<span class="codicon codicon-arrow-${dir === 'asc' ? 'up' : 'down'}"></span>` : nothing}

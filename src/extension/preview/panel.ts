@@ -7,7 +7,7 @@
  * after a window reload by the serializer registered in index.ts.
  */
 import * as vscode from 'vscode';
-import { PREVIEW_VIEW_TYPE, describeTarget, sourceName, type PreviewOrigin, type RestoreOutcome, type RestoreSummary } from '../../shared/previewProtocol';
+import { PREVIEW_VIEW_TYPE, sourceName, type PreviewOrigin, type RestoreOutcome, type RestoreSummary } from '../../shared/previewProtocol';
 import { mailopsEvents, type MailopsEvents } from '../events';
 import { getLog } from '../log';
 import type { MailopsTaskDefinition } from '../tasks/definition';
@@ -196,7 +196,7 @@ export class RestorePreviewPanel implements vscode.Disposable {
       out.line(vscode.l10n.t('restored {0}, skipped {1} (already present), failed {2}; verification: {3} looked for, {4} missing', r.restored, r.skipped, r.failed, r.verify.checked, r.verify.missing));
       for (const id of r.verify.missingIds ?? []) out.problem('error', vscode.l10n.t('{0} was not found after the restore', id), 'restore-not-confirmed');
       const ok = r.failed === 0 && r.verify.missing === 0;
-      const where = r.destinations.map((d) => d.folder).join(', ') || describeTarget(r.target);
+      const where = r.destinations.map((d) => d.folder).join(', ') || (r.target.kind === 'folder' ? r.target.folder : vscode.l10n.t('the original folders'));
       return {
         value: r,
         outcome: {
