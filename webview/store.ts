@@ -3,10 +3,7 @@
  * sorted view), the operator's choices (selection, focus, filters, sort, target), the message pane and the
  * restore's phases. It takes the extension's messages (`receive`) and the operator's intents (the methods), posts
  * commands through a port, and tells subscribers when something changed. No DOM and no Lit: unit tested in node.
- *
- * Restore phases, so that nothing claims progress before the operator confirmed:
- *   idle -> preparing (the extension plans the chosen rows again) -> confirming (its dialog is open)
- *        -> running (confirmed; the engine's progress) -> done | error;  declined -> idle.
+ * The restore's phases are restorePhase.ts's.
  */
 import {
   EMPTY_FILTERS,
@@ -22,27 +19,14 @@ import {
   type PreviewOrigin,
   type PreviewSort,
   type PreviewViewState,
-  type RestoreOutcome,
-  type RestoreProgress,
-  type RestoreSummary,
   type RestoreTarget,
   type SortKey,
   type TargetProblem,
   type WebviewMessage,
 } from '../src/shared/previewProtocol';
-import {
-  clickSelect,
-  countNew,
-  filterIndices,
-  nextSort,
-  selectedVisibleIds,
-  sortIndices,
-  toRecord,
-  toggleAllVisible,
-  toggleAt,
-  type ClickModifiers,
-  type RowRecord,
-} from './model';
+import { clickSelect, countNew, nextSort, selectedVisibleIds, toggleAllVisible, toggleAt, type ClickModifiers, type RowRecord } from './model';
+import { PlanRows } from './planRows';
+import { isBusy, nextPhase, type RestorePhase } from './restorePhase';
 import { sanitizeHtml, type SanitizedHtml } from './sanitize';
 
 export type DetailPane =
@@ -50,14 +34,6 @@ export type DetailPane =
   | { readonly state: 'loading'; readonly id: string }
   | { readonly state: 'ready'; readonly content: PreviewContent; readonly sanitized?: SanitizedHtml }
   | { readonly state: 'error'; readonly id: string; readonly error: PreviewError };
-
-export type RestorePhase =
-  | { readonly phase: 'idle' }
-  | { readonly phase: 'preparing'; readonly count: number }
-  | { readonly phase: 'confirming'; readonly summary: RestoreSummary }
-  | { readonly phase: 'running'; readonly summary: RestoreSummary; readonly progress?: RestoreProgress }
-  | { readonly phase: 'done'; readonly result: RestoreOutcome }
-  | { readonly phase: 'error'; readonly error: PreviewError };
 
 /** What the store needs from outside (ipc.ts binds it to the VS Code API). */
 export interface StorePorts {
@@ -80,14 +56,14 @@ export interface StoreTiming {
 
 export const DEFAULT_TIMING: StoreTiming = { recomputeMs: 250, filterMs: 120, selectMs: 300, targetMs: 600 };
 
+export type { RestorePhase } from './restorePhase';
+
 export class PreviewStore {
   header: PlanHeader | undefined;
   loading = true;
   planError: PreviewError | undefined;
-  /** Rows in arrival order; `view` holds indices into it (filtered, sorted). */
-  records: RowRecord[] = [];
-  byId = new Map<string, RowRecord>();
-  view: number[] = [];
+  /** The plan's rows and the filtered, sorted view of them. */
+  readonly rows = new PlanRows();
   selected: ReadonlySet<string> = new Set();
   /** View position a shift-click or shift-arrow extends from. */
   anchor = -1;
@@ -116,7 +92,6 @@ export class PreviewStore {
   newChosen = 0;
 
   private loadId = -1;
-  private filteredUpTo = 0;
   private origin: PreviewOrigin | undefined;
   private nextRequestId = 1;
   private pendingPreview = 0;
@@ -151,12 +126,22 @@ export class PreviewStore {
 
   private changed(): void {
     this.restoreIds = selectedVisibleIds(this.selected, this.view, this.records);
-    this.newChosen = countNew(this.restoreIds, this.byId);
+    this.newChosen = countNew(this.restoreIds, this.rows.byId);
     this.version++;
     for (const l of this.listeners) l();
   }
 
   // -- derived ---------------------------------------------------------------------------------------------------
+
+  /** Rows in arrival order. */
+  get records(): readonly RowRecord[] {
+    return this.rows.records;
+  }
+
+  /** Indices into `records`: what the grid shows, in order. */
+  get view(): readonly number[] {
+    return this.rows.view;
+  }
 
   /** The target a restore would use now: the operator's, else the plan's. */
   get effectiveTarget(): RestoreTarget | undefined {
@@ -165,8 +150,7 @@ export class PreviewStore {
 
   /** A restore is being checked, confirmed or run: the choices are frozen. */
   get busy(): boolean {
-    const p = this.restore.phase;
-    return p === 'preparing' || p === 'confirming' || p === 'running';
+    return isBusy(this.restore);
   }
 
   get canRestore(): boolean {
@@ -201,12 +185,7 @@ export class PreviewStore {
         return;
       case 'plan/rows': {
         if (msg.loadId !== this.loadId) return;
-        for (const row of msg.rows) {
-          if (this.byId.has(row.id)) continue;
-          const rec = toRecord(row);
-          this.byId.set(row.id, rec);
-          this.records.push(rec);
-        }
+        this.rows.add(msg.rows);
         this.scheduleRecompute();
         return;
       }
@@ -217,28 +196,18 @@ export class PreviewStore {
         this.recompute(true);
         return;
       case 'restore/confirming':
-        this.restore = { phase: 'confirming', summary: msg.summary };
-        this.changed();
-        return;
       case 'restore/declined':
-        this.restore = { phase: 'idle' };
-        this.changed();
-        return;
       case 'restore/started':
-        this.restore = { phase: 'running', summary: msg.summary };
-        this.changed();
-        return;
       case 'restore/progress':
-        if (this.restore.phase !== 'running') return;
-        this.restore = { ...this.restore, progress: msg.progress };
+      case 'restore/result': {
+        const next = nextPhase(this.restore, msg);
+        if (!next) return;
+        this.restore = next;
         this.changed();
         return;
-      case 'restore/result':
-        this.restore = { phase: 'done', result: msg.result };
-        this.changed();
-        return;
+      }
       case 'error':
-        if (msg.scope === 'restore') this.restore = { phase: 'error', error: msg.error };
+        if (msg.scope === 'restore') this.restore = nextPhase(this.restore, msg) ?? this.restore;
         else {
           this.planError = msg.error;
           if (msg.scope === 'plan') this.loading = false;
@@ -273,10 +242,7 @@ export class PreviewStore {
     }
     this.origin = header.origin;
     this.loadId = loadId;
-    this.records = [];
-    this.byId = new Map();
-    this.view = [];
-    this.filteredUpTo = 0;
+    this.rows.clear();
     this.loading = true;
     this.planError = undefined;
     this.adoptHeader(header);
@@ -309,35 +275,16 @@ export class PreviewStore {
   }
 
   private recompute(full: boolean): void {
-    if (full || this.sort) {
-      this.view = sortIndices(this.records, filterIndices(this.records, this.filters), this.sort);
-    } else {
-      for (const i of filterIndices(this.records, this.filters, this.filteredUpTo)) this.view.push(i);
-    }
-    this.filteredUpTo = this.records.length;
-    this.remapFocus();
+    this.rows.refresh(this.filters, this.sort, full);
+    // The focused row keeps the focus wherever the view put it (or loses it when it is not shown).
+    this.focusPos = this.focusedId === undefined ? -1 : this.rows.positionOf(this.focusedId, this.focusPos);
+    if (this.focusedId !== undefined) this.anchor = this.focusPos;
     this.changed();
-  }
-
-  private remapFocus(): void {
-    const id = this.focusedId;
-    if (id === undefined) {
-      this.focusPos = -1;
-      return;
-    }
-    const at = (p: number): string | undefined => {
-      const i = this.view[p];
-      return i === undefined ? undefined : this.records[i]!.row.id;
-    };
-    const pos = this.focusPos >= 0 && at(this.focusPos) === id ? this.focusPos : this.view.findIndex((i) => this.records[i]!.row.id === id);
-    this.focusPos = pos;
-    this.anchor = pos;
   }
 
   /** The record at a view position. */
   recordAt(pos: number): RowRecord | undefined {
-    const i = this.view[pos];
-    return i === undefined ? undefined : this.records[i];
+    return this.rows.at(pos);
   }
 
   // -- intents: selection and focus ------------------------------------------------------------------------------
