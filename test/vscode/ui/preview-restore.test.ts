@@ -99,15 +99,30 @@ async function expand(label: string): Promise<void> {
   if ((await r.getAttribute('aria-expanded')) !== 'true') await r.click();
 }
 
-/** Drags the sash between side bar and editor until the side bar is `width` px wide. */
+/**
+ * Drags the sash between side bar and editor until the side bar is `width` px wide. The grab point is the
+ * centre of the vertical sash found on the side bar's right edge (not the edge pixel, which a loaded machine's
+ * layout may put a pixel off the sash), after a hover pause; a drag that did not take is tried again.
+ */
 async function sideBarWidth(width: number): Promise<number> {
   const bar = page.locator('.part.sidebar');
-  const box = (await bar.boundingBox())!;
-  const y = box.y + box.height / 2;
-  await page.mouse.move(box.x + box.width - 1, y);
-  await page.mouse.down();
-  await page.mouse.move(box.x + width - 1, y, { steps: 8 });
-  await page.mouse.up();
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const box = (await bar.boundingBox())!;
+    const edge = box.x + box.width;
+    if (Math.abs(box.width - width) <= 4) return Math.round(box.width);
+    const sashes = await page.locator('.monaco-sash.vertical').evaluateAll((els) =>
+      els.map((e) => e.getBoundingClientRect()).map((r) => ({ x: r.x + r.width / 2, y: r.y, h: r.height })),
+    );
+    const sash = sashes.filter((r) => r.h > 0).sort((a, b) => Math.abs(a.x - edge) - Math.abs(b.x - edge))[0];
+    const x = sash && Math.abs(sash.x - edge) <= 4 ? sash.x : edge - 1;
+    const y = box.y + box.height / 2;
+    await page.mouse.move(x, y);
+    await page.waitForTimeout(150);
+    await page.mouse.down();
+    await page.mouse.move(x + (width - box.width), y, { steps: 12 });
+    await page.mouse.up();
+    await page.waitForTimeout(150);
+  }
   return Math.round((await bar.boundingBox())!.width);
 }
 
