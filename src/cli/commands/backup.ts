@@ -28,6 +28,7 @@ export function backupOptions(values: CommandArgs['values']): BackupOptions {
     keep: intOption(values, 'keep'),
     lockTimeout: intOption(values, 'lock-timeout'),
     retries: intOption(values, 'retries'),
+    force: values.force === true,
   };
 }
 
@@ -44,7 +45,7 @@ export function cyrusBackupOptions(values: CommandArgs['values']): CyrusBackupOp
     if (values[flag] !== undefined) throw new UsageError(`--${flag} is for Dovecot backups; a Cyrus host has no mirror`);
   }
   // noWait only when asked: left undefined, a schedule install applies its own default (skip when the lock is held)
-  return { kind, ...(values['no-wait'] === true ? { noWait: true } : {}), keep: intOption(values, 'keep'), lockTimeout: intOption(values, 'lock-timeout') };
+  return { kind, ...(values['no-wait'] === true ? { noWait: true } : {}), keep: intOption(values, 'keep'), lockTimeout: intOption(values, 'lock-timeout'), force: values.force === true };
 }
 
 export function renderCyrusResult(r: CyrusBackupResult): string {
@@ -55,7 +56,8 @@ export function renderCyrusResult(r: CyrusBackupResult): string {
     `  mailboxes.db dump: ${r.mailboxes ?? '?'} mailboxes`,
     ...r.warnings.map((w) => `  warning: ${w}`),
     ...r.retention.removed.map((id) => `  retention: removed ${id}`),
-    ...r.retention.kept.map((id) => `  retention: kept ${id} (no newer verified full archive yet)`),
+    ...r.retention.kept.map((id) => `  retention: kept ${id} (not a retention anchor)`),
+    ...(r.failure?.meaning ? [`  why: ${r.failure.meaning}`, ...(r.failure.hint ? [`  next: ${r.failure.hint}`] : [])] : []),
   ];
   if (r.log) lines.push(`  log on the host: ${r.log}`);
   return lines.join('\n');
@@ -77,7 +79,7 @@ async function runCyrusBackupCommand(ctx: CliContext, host: HostContext, args: C
       `dump mailboxes.db with ${env.toolsDir}/ctl_mboxlist -C ${env.config} -d into ${l.archives}/<id>.mailboxes.txt`,
       `tar ${options.kind} archive (--listed-incremental) of ${Object.values(env.probe.partitions).join(', ')} and ${env.probe.configDirectory} into ${l.archives}/<stamp>-<level>.tar.gz`,
       'verify with tar -tzf',
-      `retention: keep the newest ${options.keep ?? DEFAULT_KEEP} full chains; older ones go only once a newer full is verified`,
+      `retention: keep the newest ${options.keep ?? DEFAULT_KEEP} anchor full chains (verified, no sharp drop in the message count) and everything newer; older chains go`,
     ];
     const command = shellLine(withPrivilege(['sh', '-c', '<script below>', built.name, ...built.args], host.config.privilege));
     ctx.result({ dryRun: true, server: 'cyrus', options, plan, command, script: built.script, args: built.args }, (v) =>
@@ -113,6 +115,7 @@ function renderResult(r: BackupResult): string {
   if (r.oldMirror) lines.push(`  old mirror kept: ${r.oldMirror} (remove it yourself when no longer needed)`);
   if (r.archive) lines.push(`  archive: ${r.archive.path} (${r.archive.level}, ${r.archive.bytes ?? '?'} bytes, ${r.archive.verified ? 'verified' : 'NOT verified'})`);
   if (r.waited) lines.push('  waited for another run to release the lock');
+  if (r.failure?.meaning) lines.push(`  why: ${r.failure.meaning}`, ...(r.failure.hint ? [`  next: ${r.failure.hint}`] : []));
   if (r.log) lines.push(`  log on the host: ${r.log}`);
   return lines.join('\n');
 }
@@ -120,14 +123,17 @@ function renderResult(r: BackupResult): string {
 export const backupCommand: CliCommand = {
   name: 'backup',
   summary: 'back up a Dovecot account (doveadm mirror, tar full/diff/incr archives) or a Cyrus host (tar full/incr of the spool)',
-  usage: 'ACCOUNT [--kind mirror|full|diff|incr] [--live] [--fresh] [--no-wait] [--keep N] [--dry-run]\n       mailops backup [--kind full|incr] [--no-wait] [--keep N] [--dry-run]   (Cyrus host: host-wide, no ACCOUNT)',
+  usage: 'ACCOUNT [--kind mirror|full|diff|incr] [--live] [--fresh] [--no-wait] [--keep N] [--force] [--dry-run]\n       mailops backup [--kind full|incr] [--no-wait] [--keep N] [--force] [--dry-run]   (Cyrus host: host-wide, no ACCOUNT)',
   help: [
     'Dispatches on the host\'s server kind (its "server"; for "detect" hosts the probe decides, or --server dovecot|cyrus).',
     'Dovecot: runs ONE script on the host under the account\'s lock; its step lines (MAILOPS <time> <step> <status> k=v…)',
     'and doveadm\'s own messages stream to stderr and into logs/<stamp>-<kind>.log on the host.',
     'Cyrus: the same kind of script and log (logs/<stamp>-cyrus-<kind>.log), host-wide: a mailboxes.db dump, then a tar',
     'archive of the partitions and the config dir; --kind full or incr (default incr; the first run is full). `cyrus-backup` is an alias.',
-    'Both keep the newest --keep N full archive chains (default 2); an older chain goes only once a newer full is verified.',
+    'Both keep the newest --keep N full archive chains that are retention anchors (default 2): a full is an anchor when it is',
+    'verified and its message count did not drop sharply (to zero, or by more than half); older chains go only behind N anchors.',
+    'A mirror run that would empty a non-empty mirror (the account has no messages: is the mail volume mounted?) is refused,',
+    'and a full whose count dropped is kept but fails the run; --force accepts the drop.',
     'Exit codes: 0 in sync / done, 1 failed, 2 done but warnings remain, not verified, or skipped (--no-wait).',
   ].join('\n'),
   options: {
@@ -138,6 +144,7 @@ export const backupCommand: CliCommand = {
     'lock-timeout': { type: 'string', valueName: 'SECONDS', description: 'how long to wait for the lock (default 300)' },
     keep: { type: 'string', valueName: 'N', description: 'keep the newest N full archive chains (default 2; 0 keeps all)' },
     retries: { type: 'string', valueName: 'N', description: 'retries when dsync is not in sync (default 3)' },
+    force: { type: 'boolean', description: 'accept that the mail dropped: mirror an empty account, take a much smaller full as a retention anchor' },
     'dry-run': { type: 'boolean', description: 'print the generated script and what it would do; run nothing' },
   },
   needsHost: true,
@@ -182,6 +189,7 @@ export const backupCommand: CliCommand = {
         archive: r.archive,
         oldMirror: r.oldMirror,
         waited: r.waited,
+        failure: r.failure,
         log: r.log,
       },
       () => renderResult(r),

@@ -10,12 +10,16 @@
  *     mirror.<stamp>.state    the state of an older mirror, kept beside it
  *     archives/               tar archives: <UTC stamp>-<level>.tar.gz (+ .snar snapshot files)
  *     logs/                   one log per run: <UTC stamp>-<kind>.log
- *     ops.log                 operation log of restores (one JSON line each), to find and undo them
- *     lock                    flock(1) target: two runs for one account never overlap
+ *     ops.log                 operation log of restores (one JSON line each), to find and undo them (0600)
+ *     lock                    flock(1) target: two runs for one account never overlap (exclusive); readers
+ *                             of the mirror or a chain hold it shared while they read (backup/lock.ts)
+ *
+ * Everything is made by root, owner-only, after the path up to it was checked (script.ts mo_safe_dir).
  *   ROOT/cyrus/
  *     (same names: archives/, logs/, ops.log, lock; plus mailboxes.db dumps)
  */
 import { DEFAULT_BACKUP_ROOT, type HostConfig } from '../hosts/model';
+import { UsageError } from '../errors';
 
 /** A safe, reversible single path segment: [A-Za-z0-9._@+-] kept, every other UTF-8 byte as %XX. */
 export function encodeSegment(name: string): string {
@@ -88,6 +92,20 @@ export function dovecotLayout(host: HostConfig, account: string): BackupLayout {
 export function cyrusLayout(host: HostConfig): BackupLayout {
   const root = cyrusBackupRoot(host);
   return layoutAt(root, join(root, 'cyrus'));
+}
+
+/**
+ * The backup root as written in the host's settings, checked before anything runs: absolute, no `.` or
+ * `..` components, no control characters. (The scripts check the rest on the host, where it can be seen:
+ * every existing component owned by root or the running user, not writable by others unless sticky, no
+ * symlink: script.ts mo_safe_dir.)
+ */
+export function checkBackupRoot(root: string): void {
+  const hint = 'set dovecot.backupRoot / cyrus.backupRoot to an absolute path such as /var/backups/mailops';
+  if (!root.startsWith('/')) throw new UsageError(`the backup root ${JSON.stringify(root)} is not an absolute path`, { hint });
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(root)) throw new UsageError(`the backup root ${JSON.stringify(root)} holds control characters`, { hint });
+  if (root.split('/').some((c) => c === '.' || c === '..')) throw new UsageError(`the backup root ${JSON.stringify(root)} holds a . or .. component`, { hint });
 }
 
 /** UTC stamp used in archive and log names: sortable, no characters that need quoting. */

@@ -167,3 +167,19 @@ export class RunLogParser {
     return text.split('\n').flatMap((l) => this.push(l));
   }
 }
+
+/** Why a run failed, from its step lines: the last `fail` line that says why (reason, meaning, hint). */
+export interface RunFailure {
+  step: string;
+  reason: string | null;
+  meaning: string | null;
+  hint: string | null;
+  fields: Record<string, string>;
+}
+
+export function runFailure(events: readonly RunEvent[]): RunFailure | null {
+  const fails = events.filter((e): e is Extract<RunEvent, { type: 'step-end' }> => e.type === 'step-end' && e.status === 'fail');
+  const f = [...fails].reverse().find((e) => e.fields.meaning || e.fields.reason) ?? fails.at(-1);
+  if (!f) return null;
+  return { step: f.step, reason: f.fields.reason ?? null, meaning: f.fields.meaning ?? null, hint: f.fields.hint ?? null, fields: f.fields };
+}

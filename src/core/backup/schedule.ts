@@ -11,6 +11,7 @@ import type { HostContext } from '../hosts/context';
 import { runChecked } from '../hosts/context';
 import { UsageError } from '../errors';
 import { ScriptBuilder, sh, type BuiltScript } from './script';
+import { checkBackupRoot } from './layout';
 
 export const SCHEDULE_MARKER = 'mailops-managed schedule: do not edit; mailops schedule remove deletes it';
 
@@ -106,7 +107,8 @@ case $ACTION in
     for f in "$CRONF" "$UNIT.service" "$UNIT.timer" "$SCRIPT"; do
       if [ -e "$f" ] && ! has_marker "$f"; then echo "refuse $f exists and was not written by Mailops" >&2; exit 73; fi
     done
-    ( umask 066; mkdir -p "$SDIR" ) && chmod 0700 "$SDIR" || exit 73
+    # The installed script runs as root from cron: its folder must be one no other user can redirect.
+    mo_safe_dir "$SDIR" 0700 >&2 && chmod 0700 "$SDIR" || exit 73
     put "$SCRIPT" "$TEXT" 0700 || exit 73
     echo "file $SCRIPT"
     if is_systemd && [ "$METHOD" != cron ]; then
@@ -136,6 +138,7 @@ echo END
 
 function scheduleScript(action: 'install' | 'remove' | 'status', spec: { name: string; dir: string; every?: string; text?: string; description?: string; method?: 'auto' | 'cron' }): BuiltScript {
   if (!/^[A-Za-z0-9_-]+$/.test(spec.name)) throw new UsageError(`invalid schedule name ${spec.name}`);
+  checkBackupRoot(spec.dir);
   if (!SAFE_PATH.test(spec.dir)) throw new UsageError(`the backup root ${spec.dir} holds characters that cannot go into a cron line`, { hint: 'use a backupRoot made of letters, digits and . _ / @ + -' });
   const every = spec.every ?? '';
   let calendar = '';
@@ -178,7 +181,7 @@ function parseScheduleOutput(name: string, out: string): ScheduleStatus {
 
 async function runSchedule(ctx: HostContext, built: BuiltScript, what: string) {
   return runChecked(ctx, built.argv, { timeoutMs: 120_000, what, displayArgv: ['sh', '-c', '<schedule script>', ...built.args.slice(0, 3)] }, (code, r) =>
-    code === 73 ? { meaning: r.stderr.includes('refuse') ? 'a file of that name exists and was not written by Mailops' : 'a file could not be written', hint: 'check the path in the message; Mailops never overwrites files it did not write' } : undefined,
+    code === 73 ? { meaning: r.stderr.includes('refuse') ? 'a file of that name exists and was not written by Mailops' : r.stderr.includes(' path fail ') ? 'the schedules folder is unsafe (see the path line in stderr)' : 'a file could not be written', hint: 'check the path in the message; Mailops never overwrites files it did not write' } : undefined,
   );
 }
 

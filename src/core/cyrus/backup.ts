@@ -12,11 +12,11 @@
  */
 import { UsageError, CommandFailedError } from '../errors';
 import type { HostContext } from '../hosts/context';
-import { cyrusLayout } from '../backup/layout';
+import { checkBackupRoot, cyrusLayout } from '../backup/layout';
 import { ScriptBuilder, sh, type BuiltScript } from '../backup/script';
-import type { RunEvent } from '../backup/runlog';
+import { runFailure, type RunEvent, type RunFailure } from '../backup/runlog';
 import { RETENTION_FN } from '../backup/retention';
-import { DEFAULT_KEEP, DEFAULT_LOCK_TIMEOUT, runScript, type RunHooks } from '../dovecot/backup';
+import { checkAnchorOptions, DEFAULT_KEEP, DEFAULT_LOCK_TIMEOUT, DEFAULT_MAX_DROP_PERCENT, runScript, type RunHooks } from '../dovecot/backup';
 import { withPrivilege } from '../hosts/model';
 import { shellLine } from '../transport/quote';
 import { cyrusEnv, type CyrusEnv } from './tools';
@@ -31,10 +31,18 @@ export interface CyrusBackupOptions {
   lockTimeout?: number;
   /** Keep the newest N full chains (default 2, as for Dovecot; 0 keeps everything). */
   keep?: number;
+  /** Take a full whose message count dropped sharply as a retention anchor anyway (CLI --force). */
+  force?: boolean;
+  /** As for Dovecot (dovecot/backup.ts BackupOptions.maxDropPercent; default 50). */
+  maxDropPercent?: number;
+  /** Fault injection for tests: the archive's UTC stamp, as a host whose clock was set back. Never in production. */
+  stampForTest?: string;
 }
 
 const BODY = sh`
 umask 077
+# Every component of the backup folder checked, missing ones made owner-only (script.ts mo_safe_dir).
+if ! mo_safe_dir "$DIR" 0700; then mo_finish 1 reason path path "$DIR"; fi
 mkdir -p "$ARCHIVES" "$LOGS" 2>/dev/null || { mo_line run fail reason mkdir path "$DIR"; mo_finish 1 reason mkdir; }
 ST=$(date -u +%Y%m%dT%H%M%SZ)
 MO_LOG="$LOGS/$ST-cyrus-$KIND.log"
@@ -64,7 +72,7 @@ LEVEL=$KIND; RUNNING="$ARCHIVES/running.snar"; RMETA="$ARCHIVES/running.meta"; C
 if [ "$LEVEL" = incr ] && { [ -z "$CHAIN_FULL" ] || [ ! -f "$RUNNING" ] || [ ! -f "$ARCHIVES/$CHAIN_FULL.meta" ]; }; then
   mo_line archive info promoted full requested incr reason 'no chain yet'; LEVEL=full
 fi
-AST=$(date -u +%Y%m%dT%H%M%SZ)
+if [ -n "$TEST_STAMP" ]; then AST=$TEST_STAMP; else AST=$(date -u +%Y%m%dT%H%M%SZ); fi
 while ls "$ARCHIVES" | grep -q "^$AST-"; do sleep 1; AST=$(date -u +%Y%m%dT%H%M%SZ); done
 ID="$AST-$LEVEL"; [ "$LEVEL" = full ] && CHAIN_FULL=$ID
 BASE=$(sed -n 's/^base=//p' "$RMETA" 2>/dev/null); [ "$LEVEL" = full ] && BASE=''
@@ -102,13 +110,22 @@ else VERIFIED=no; N=0; mo_relay <"$MO_TMP/verify.err"; mo_line verify fail id "$
 [ "$LEVEL" = full ] && cp "$SNAR" "$ARCHIVES/$ID.snar"
 cp "$SNAR" "$RUNNING.tmp.$$" && mo_replace "$RUNNING.tmp.$$" "$RUNNING"
 printf 'full=%s\nbase=%s\n' "$CHAIN_FULL" "$ID" >"$RMETA.tmp.$$" && mo_replace "$RMETA.tmp.$$" "$RMETA"
-{ printf 'id=%s\nlevel=%s\nfull=%s\nbase=%s\ncreated=%s\nserver=cyrus\nmailboxes=%s\nmessage_files=%s\nbytes=%s\nverified=%s\nconfigdirectory=%s\n' \
-    "$ID" "$LEVEL" "$CHAIN_FULL" "$BASE" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$NBOX" "$N" "$BYTES" "$VERIFIED" "$CONFDIR"
+# The order retention goes by, and whether this full may make older chains go (backup/retention.ts).
+SEQ=$(mo_next_seq) || { mo_line archive fail reason seq path "$ARCHIVES/.seq" meaning 'the archive sequence number could not be recorded'; finish 1 reason seq log "$MO_LOG"; }
+ANCHOR=''; ANCHOR_REASON=''; PREV_ANCHOR=''; PREV_COUNT=''
+[ "$LEVEL" = full ] && mo_anchor "$ID" "$N" "$VERIFIED"
+{ printf 'id=%s\nlevel=%s\nfull=%s\nbase=%s\ncreated=%s\nserver=cyrus\nmailboxes=%s\nmessage_files=%s\nbytes=%s\nverified=%s\nconfigdirectory=%s\nseq=%s\nanchor=%s\nanchor_reason=%s\nanchor_count=%s\nprevious_anchor=%s\n' \
+    "$ID" "$LEVEL" "$CHAIN_FULL" "$BASE" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$NBOX" "$N" "$BYTES" "$VERIFIED" "$CONFDIR" "$SEQ" "$ANCHOR" "$ANCHOR_REASON" "$N" "$PREV_ANCHOR"
   for p in $PARTS; do eval "_d=\\\${PART_$p} _n=\\\${PARTNAME_$p}"; printf 'partition-%s=%s\n' "$_n" "$_d"; done; } >"$ARCHIVES/.$ID.meta"
 mo_replace "$ARCHIVES/.$ID.meta" "$ARCHIVES/$ID.meta"
+mo_anchor_line "$ID" "$N"
 retention
 CODE=0; [ "$VERIFIED" = yes ] || CODE=2
-finish "$CODE" archive_id "$ID" archive "$TARF" archive_bytes "$BYTES" level "$LEVEL" verified "$VERIFIED" mailboxes "$NBOX" log "$MO_LOG"
+REASON=''
+# A full that is no retention anchor because its count dropped (an empty partition: an unmounted spool):
+# kept, but the run fails (loudly).
+case $ANCHOR_REASON in empty|drop) CODE=1; REASON=not-an-anchor ;; esac
+finish "$CODE" reason "$REASON" archive_id "$ID" archive "$TARF" archive_bytes "$BYTES" level "$LEVEL" verified "$VERIFIED" mailboxes "$NBOX" seq "$SEQ" anchor "$ANCHOR" anchor_reason "$ANCHOR_REASON" log "$MO_LOG"
 `;
 
 /** Build the run's script (pure). Partition names must be simple words (they become variable names). */
@@ -117,7 +134,9 @@ export function buildCyrusBackupScript(ctx: HostContext, env: CyrusEnv, o: Cyrus
   for (const [k, v] of [['lockTimeout', o.lockTimeout], ['keep', o.keep]] as const) {
     if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 86400)) throw new UsageError(`${k} must be a whole number from 0 to 86400`);
   }
+  checkAnchorOptions(o);
   const layout = cyrusLayout(ctx.config);
+  checkBackupRoot(layout.root);
   if (!env.probe.configDirectory) throw new UsageError('the Cyrus configdirectory is unknown');
   const parts = Object.entries(env.probe.partitions);
   if (!parts.length) throw new UsageError('no partition-* paths in the Cyrus config', { hint: 'check imapd.conf (cyr_info conf-all)' });
@@ -130,6 +149,9 @@ export function buildCyrusBackupScript(ctx: HostContext, env: CyrusEnv, o: Cyrus
   b.param('NOWAIT', o.noWait ? 'yes' : 'no');
   b.param('LOCK_TIMEOUT', String(o.lockTimeout ?? DEFAULT_LOCK_TIMEOUT));
   b.param('KEEP', String(o.keep ?? DEFAULT_KEEP));
+  b.param('FORCE', o.force ? 'yes' : 'no');
+  b.param('MAX_DROP', String(o.maxDropPercent ?? DEFAULT_MAX_DROP_PERCENT));
+  b.param('TEST_STAMP', o.stampForTest ?? '');
   b.param('TOOLS', env.toolsDir);
   b.param('CONF', env.config);
   b.param('CONFDIR', env.probe.configDirectory);
@@ -165,7 +187,14 @@ export interface CyrusBackupResult {
   mailboxes: number | null;
   log: string | null;
   warnings: string[];
-  /** What retention did in this run: archive ids removed, older full ids kept for want of a newer verified full. */
+  /** The archive's sequence number (the order retention goes by). */
+  seq: number | null;
+  /** For a full: whether it is a retention anchor (backup/retention.ts) and why not; null for an incr. */
+  anchor: boolean | null;
+  anchorReason: string | null;
+  /** Why the run failed (exit 1), from its step lines. */
+  failure: RunFailure | null;
+  /** What retention did in this run: archive ids removed, newer full ids kept that are no retention anchors. */
   retention: { removed: string[]; kept: string[] };
   events: RunEvent[];
 }
@@ -203,6 +232,10 @@ export async function cyrusBackup(ctx: HostContext, opts: CyrusBackupOptions, ho
     bytes: f.archive_bytes ? Number(f.archive_bytes) : null,
     verified: f.verified === 'yes',
     mailboxes: f.mailboxes ? Number(f.mailboxes) : null,
+    seq: f.seq ? Number(f.seq) : null,
+    anchor: f.anchor === 'yes' ? true : f.anchor === 'no' ? false : null,
+    anchorReason: f.anchor_reason || null,
+    failure: r.code === 1 ? runFailure(r.events) : null,
     log: f.log ?? null,
     warnings: r.events.filter((e) => e.type === 'warning').map((e) => (e as { message: string }).message),
     retention: retentionOf(r.events),
@@ -222,6 +255,11 @@ export interface CyrusArchivePoint {
   messageFiles: number;
   bytes: number;
   verified: boolean;
+  /** Sequence number recorded when it was made (retention's order; 0 for archives from before). */
+  seq: number;
+  /** For a full: a retention anchor (backup/retention.ts). */
+  anchor: boolean;
+  anchorReason: string | null;
   path: string;
   configDirectory: string;
   partitions: Record<string, string>;
@@ -254,6 +292,9 @@ export function parseMeta(text: string, archivesDir: string): CyrusArchivePoint 
     messageFiles: Number(kv.get('message_files') ?? 0),
     bytes: Number(kv.get('bytes') ?? 0),
     verified: kv.get('verified') === 'yes',
+    seq: Number(kv.get('seq')) || 0,
+    anchor: kv.get('verified') === 'yes' && kv.get('anchor') !== 'no',
+    anchorReason: kv.get('anchor_reason') || (kv.get('verified') === 'yes' ? null : 'unverified'),
     path: `${archivesDir}/${id}.tar.gz`,
     configDirectory: kv.get('configdirectory') ?? '',
     partitions,
@@ -271,7 +312,8 @@ export async function listCyrusArchives(ctx: HostContext, signal?: AbortSignal):
     const p = parseMeta(part.slice(part.indexOf('\n') + 1), layout.archives);
     if (p) points.push(p);
   }
-  points.sort((a, b) => a.id.localeCompare(b.id));
+  // Oldest first by the recorded sequence (a clock set back does not reorder), then by id.
+  points.sort((a, b) => a.seq - b.seq || a.id.localeCompare(b.id));
   const chains = new Map<string, CyrusArchiveChain>();
   for (const p of points) {
     if (p.level === 'full') chains.set(p.id, { full: p, points: [p] });

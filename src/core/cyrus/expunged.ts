@@ -8,6 +8,10 @@
  *
  * Restoring "since T" is done as `-u` with the UIDs whose expunge time is ≥ T, not with `-t`: `-t` counts
  * from the moment the tool runs, so what is restored could differ from what the preview showed.
+ *
+ * `-u` takes the UIDs on its command line, which the SSH transport sends as one string that the remote
+ * shell gets as one argument: past 128 KiB (about 18,000 UIDs) Linux refuses it ("Argument list too
+ * long"). The UIDs go in calls of UNEXPUNGE_UID_CHUNK, and their results are added up.
  */
 import { MailopsError, UsageError } from '../errors';
 import type { HostContext } from '../hosts/context';
@@ -40,8 +44,18 @@ export interface ExpungedItem {
   record: ExpungedRecord;
 }
 
+/** UIDs per `unexpunge -u` call: at most ~22 KB of command line, far below the 128 KiB of one argument. */
+export const UNEXPUNGE_UID_CHUNK = 2000;
+
+const uidSets = new WeakMap<readonly number[], Set<number>>();
+function uidSetOf(uids: readonly number[]): Set<number> {
+  let set = uidSets.get(uids);
+  if (!set) uidSets.set(uids, (set = new Set(uids)));
+  return set;
+}
+
 export function matchesFilter(r: ExpungedRecord, f: ExpungedFilter): boolean {
-  if (f.uids && !f.uids.includes(r.uid)) return false;
+  if (f.uids && !uidSetOf(f.uids).has(r.uid)) return false;
   if (f.from && !(r.from ?? '').toLowerCase().includes(f.from.toLowerCase())) return false;
   if (f.subject && !(r.subject ?? '').toLowerCase().includes(f.subject.toLowerCase())) return false;
   const d = r[f.dateField ?? 'expunged'];
@@ -160,8 +174,11 @@ export interface UnexpungePlan {
   mailbox: string;
   /** What will be (dry run) or was asked to be restored. */
   selected: ExpungedRecord[];
+  /** The (first) unexpunge command; `commands` holds every call when the UIDs need more than one. */
   argv: string[] | null;
+  commands: string[][];
   dryRun: boolean;
+  /** Added up over the calls. */
   result: UnexpungeResult | null;
 }
 
@@ -176,21 +193,35 @@ export async function unexpunge(ctx: HostContext, req: UnexpungeRequest, signal?
   const selected: ExpungedRecord[] = [];
   for await (const it of expungedInMailbox(ctx, box, req.all ? {} : req.uids ? { uids: req.uids } : req.filter!, signal)) selected.push(it.record);
   if (req.uids) {
-    const missing = req.uids.filter((u) => !selected.some((r) => r.uid === u));
+    const found = new Set(selected.map((r) => r.uid));
+    const missing = req.uids.filter((u) => !found.has(u));
     if (missing.length) throw new UsageError(`not expunged in ${box.folder}: UID ${missing.join(', ')}`, { host: ctx.config.name, hint: `list them: mailops expunged ${req.account} ${JSON.stringify(req.folder)}` });
   }
-  const plan: UnexpungePlan = { account: box.account, folder: box.folder, mailbox: box.toolName, selected, argv: null, dryRun: !!req.dryRun, result: null };
+  const plan: UnexpungePlan = { account: box.account, folder: box.folder, mailbox: box.toolName, selected, argv: null, commands: [], dryRun: !!req.dryRun, result: null };
   if (!selected.length) return plan;
   const flagArgs = flag ? ['-f', flag] : [];
-  const args = req.all ? ['-a', '-d', '-v', ...flagArgs, box.toolName] : ['-u', '-d', '-v', ...flagArgs, box.toolName, ...selected.map((r) => String(r.uid))];
-  plan.argv = toolArgv(ctx, env, 'unexpunge', args);
+  if (req.all) plan.commands = [toolArgv(ctx, env, 'unexpunge', ['-a', '-d', '-v', ...flagArgs, box.toolName])];
+  else {
+    const uids = [...new Set(selected.map((r) => r.uid))].sort((a, b) => a - b);
+    for (let i = 0; i < uids.length; i += UNEXPUNGE_UID_CHUNK) {
+      plan.commands.push(toolArgv(ctx, env, 'unexpunge', ['-u', '-d', '-v', ...flagArgs, box.toolName, ...uids.slice(i, i + UNEXPUNGE_UID_CHUNK).map(String)]));
+    }
+  }
+  plan.argv = plan.commands[0]!;
   if (req.dryRun) return plan;
-  const r = await runTool(ctx, plan.argv, { what: 'unexpunge failed', accept: [0], signal });
-  const result = parseUnexpungeResult(`${r.stdout}\n${r.stderr}`);
-  plan.result = result;
-  if (result.failure) throw failedToOpen(ctx, plan.argv, result.failure, r.code);
-  if (result.count === null) {
-    throw commandError(ctx, plan.argv, r.code, r.signal, r.stderr || r.stdout, { what: 'unexpunge did not report what it restored', meaning: 'the "restored N expunged messages" line is missing', hint: 'list the folder over IMAP to see what came back' });
+  const total: UnexpungeResult = { mailbox: null, restored: [], count: 0, failure: null };
+  plan.result = total;
+  for (const [i, argv] of plan.commands.entries()) {
+    const before = i ? ` (the ${i} call${i === 1 ? '' : 's'} before restored ${total.count} message${total.count === 1 ? '' : 's'})` : '';
+    const r = await runTool(ctx, argv, { what: `unexpunge failed${before}`, accept: [0], signal });
+    const result = parseUnexpungeResult(`${r.stdout}\n${r.stderr}`);
+    if (result.failure) throw failedToOpen(ctx, argv, result.failure, r.code);
+    if (result.count === null) {
+      throw commandError(ctx, argv, r.code, r.signal, r.stderr || r.stdout, { what: `unexpunge did not report what it restored${before}`, meaning: 'the "restored N expunged messages" line is missing', hint: 'list the folder over IMAP to see what came back' });
+    }
+    total.mailbox ??= result.mailbox;
+    total.restored.push(...result.restored);
+    total.count = (total.count ?? 0) + result.count;
   }
   return plan;
 }

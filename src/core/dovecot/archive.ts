@@ -1,11 +1,13 @@
 /**
  * Archive chains for restores (used by the restore engine): list them, and extract one chain point
  * (full, then each diff/incr it builds on, in order, with --listed-incremental=/dev/null so deletions
- * recorded in the incremental dumps are replayed) into a folder on the host.
+ * recorded in the incremental dumps are replayed) into a folder on the host, holding the account's
+ * backup lock shared while it reads (retention deletes chains under it, held exclusive).
  */
 import type { HostContext } from '../hosts/context';
 import { runChecked } from '../hosts/context';
-import { dovecotLayout } from '../backup/layout';
+import { checkBackupRoot, dovecotLayout } from '../backup/layout';
+import { DEFAULT_READER_LOCK_TIMEOUT } from '../backup/lock';
 import { ScriptBuilder, sh } from '../backup/script';
 import { UsageError, CommandFailedError } from '../errors';
 import { SET_MARKER } from './setProof';
@@ -26,7 +28,15 @@ export interface ExtractedPoint {
 }
 
 const EXTRACT_BODY = sh`
-if [ -n "$DEST" ]; then mkdir -p "$DEST" || exit 73; D=$DEST; else D=$(mktemp -d "$DIR/extract.XXXXXX") || exit 73; fi
+# Retention deletes chains under the same lock held exclusive: read them holding it shared (lock.ts).
+if [ -d "$DIR" ] && command -v flock >/dev/null 2>&1; then
+  exec 8>>"$LOCK" || exit 73
+  if ! flock -s -n 8; then
+    echo "waiting up to $LOCK_TIMEOUT s for the backup run that holds $LOCK" >&2
+    flock -s -w "$LOCK_TIMEOUT" 8 || { echo "a backup run kept $LOCK for more than $LOCK_TIMEOUT s" >&2; exit 75; }
+  fi
+fi
+if [ -n "$DEST" ]; then mo_safe_dir "$DEST" 0711 >&2 || exit 73; D=$DEST; else mo_safe_dir "$DIR" 0711 >&2 || exit 73; D=$(mktemp -d "$DIR/extract.XXXXXX") || exit 73; fi
 chmod 0711 "$D"
 LAST=''
 for id in $IDS; do
@@ -54,15 +64,20 @@ export async function extractChainPoint(ctx: HostContext, account: string, archi
     throw new UsageError(`cannot extract ${archiveId} for ${account}: ${(e as Error).message}`, { host: ctx.config.name, hint: 'mailops backups ACCOUNT lists the chains' });
   }
   const l = dovecotLayout(ctx.config, account);
+  checkBackupRoot(l.root);
   const b = new ScriptBuilder('mailops-extract');
   b.param('DIR', l.dir);
+  b.param('LOCK', l.lock);
+  b.param('LOCK_TIMEOUT', String(DEFAULT_READER_LOCK_TIMEOUT));
   b.param('ARCHIVES', l.archives);
   b.param('DEST', destDir ?? '');
   b.param('IDS', order.map((p) => p.id).join(' '));
   b.param('MARKER', SET_MARKER);
   b.add(EXTRACT_BODY);
   const built = b.build();
-  const r = await runChecked(ctx, built.argv, { signal, timeoutMs: 3_600_000, what: `extracting archive ${archiveId} failed`, displayArgv: ['sh', '-c', '<extract script>', built.name, ...built.args] });
+  const r = await runChecked(ctx, built.argv, { signal, timeoutMs: 3_600_000, what: `extracting archive ${archiveId} failed`, displayArgv: ['sh', '-c', '<extract script>', built.name, ...built.args] }, (code) =>
+    code === 75 ? { meaning: 'a backup run held the account\'s lock for too long', hint: 'wait for the backup run to end and try again' } : code === 73 ? { meaning: 'the backup folder or the destination is missing or unsafe (see the path line in stderr)', hint: 'check the owner and mode of each folder of the backup root' } : undefined,
+  );
   const m = /^MAILDIR (.*)$/m.exec(r.stdout);
   if (!m) throw new CommandFailedError('the extract script printed no folder', { host: ctx.config.name, stderr: r.stderr });
   return { maildir: m[1]!, extracted: order };

@@ -19,10 +19,10 @@
 import type { HostConfig } from '../hosts/model';
 import { withPrivilege } from '../hosts/model';
 import type { HostContext } from '../hosts/context';
-import { dovecotLayout, type BackupLayout } from '../backup/layout';
+import { checkBackupRoot, dovecotLayout, type BackupLayout } from '../backup/layout';
 import { ScriptBuilder, sh, type BuiltScript } from '../backup/script';
 import { RETENTION_FN } from '../backup/retention';
-import { RunLogParser, type RunEvent } from '../backup/runlog';
+import { RunLogParser, runFailure, type RunEvent, type RunFailure } from '../backup/runlog';
 import { readLines } from '../util/lines';
 import { UsageError, CommandFailedError } from '../errors';
 import { shellLine } from '../transport/quote';
@@ -49,14 +49,45 @@ export interface BackupOptions {
   retries?: number;
   /** Seconds maildirlock may wait for each live folder lock (default 30). */
   liveLockTimeout?: number;
+  /**
+   * Accept that the account's mail dropped: mirror an empty account over a non-empty mirror, and take a
+   * full whose message count dropped sharply as a retention anchor (CLI --force). Default off: such a run
+   * is refused (mirror) or fails with its full kept but not an anchor.
+   */
+  force?: boolean;
+  /**
+   * A full holding fewer than (100 - this) percent of the messages of the previous anchor full is not a
+   * retention anchor (default 50; 100 checks only the drop to zero, which is always caught).
+   */
+  maxDropPercent?: number;
+  /**
+   * Fault injection for tests: the UTC stamp (YYYYMMDDTHHMMSSZ) to name the archive with, as a host whose
+   * clock was set back would. Never set in production code.
+   */
+  stampForTest?: string;
+  /**
+   * For tests: the longest dsync state passed to doveadm as one argument (default STATE_ARG_MAX). Never
+   * set in production code.
+   */
+  stateArgMaxForTest?: number;
 }
 
 export const DEFAULT_LOCK_TIMEOUT = 300;
 export const DEFAULT_KEEP = 2;
 export const DEFAULT_RETRIES = 3;
+export const DEFAULT_MAX_DROP_PERCENT = 50;
+/**
+ * doveadm takes the dsync state only as the argument of -s, and Linux refuses any single argument of
+ * 128 KiB or more (MAX_ARG_STRLEN, 32 pages): at about 2,230 mailboxes the state no longer fits and every
+ * stateful run would fail ("Argument list too long"). A longer state is cut down on the host to the
+ * mailboxes with the most messages (dsync compares the others in full, which is correct and cheap for small
+ * ones): see mo_fit_state.
+ */
+export const STATE_ARG_MAX = 131_000;
 export const SCRIPT_EXIT = { ok: 0, failed: 1, warnings: 2, skipped: 3 } as const;
 
 function checkOptions(layout: BackupLayout, o: BackupOptions): void {
+  checkBackupRoot(layout.root);
   if (!BACKUP_KINDS.includes(o.kind)) throw new UsageError(`unknown backup kind "${o.kind}"`, { hint: 'use mirror, full, diff or incr' });
   if (o.live && o.kind === 'mirror') throw new UsageError('--live archives the live maildir: use it with --kind full, diff or incr');
   if (o.live && o.fresh) throw new UsageError('--fresh makes a new mirror; --live does not use the mirror');
@@ -64,6 +95,16 @@ function checkOptions(layout: BackupLayout, o: BackupOptions): void {
   for (const [k, v] of [['lockTimeout', o.lockTimeout], ['keep', o.keep], ['retries', o.retries], ['liveLockTimeout', o.liveLockTimeout]] as const) {
     if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 86400)) throw new UsageError(`${k} must be a whole number from 0 to 86400`);
   }
+  checkAnchorOptions(o);
+  if (o.stateArgMaxForTest !== undefined && (!Number.isInteger(o.stateArgMaxForTest) || o.stateArgMaxForTest < 100)) throw new UsageError('stateArgMaxForTest must be a whole number of at least 100');
+}
+
+/** The options every archive backup (Dovecot and Cyrus) shares for retention anchors. */
+export function checkAnchorOptions(o: { maxDropPercent?: number; stampForTest?: string }): void {
+  if (o.maxDropPercent !== undefined && (!Number.isInteger(o.maxDropPercent) || o.maxDropPercent < 0 || o.maxDropPercent > 100)) {
+    throw new UsageError('maxDropPercent must be a whole number from 0 to 100');
+  }
+  if (o.stampForTest !== undefined && !/^\d{8}T\d{6}Z$/.test(o.stampForTest)) throw new UsageError('stampForTest must look like 20200101T000000Z');
 }
 
 /** The body: constant code. Reads only the variables declared in buildDovecotBackupScript. */
@@ -83,9 +124,53 @@ mo_set_marker() {
   rm -f "$1/$MARKER.tmp.$$"; return 1
 }
 STATE_REPLACED=no; IN_SYNC=''; RETRIED=0; DSYNC_EXIT=''; OLD_MIRROR=''; ARCHIVE_ID=''; ARCHIVE_PATH=''; ARCHIVE_BYTES=''; VERIFIED=''; LEVEL=''; SETID=''
+FAIL_REASON=''; ANCHOR=''; ANCHOR_REASON=''; SEQ=''
+# mo_fit_state STATE MAX: a dsync state of at most MAX characters holding the records of the mailboxes
+# with the most messages (the layout is in dovecot/state.ts; its CRC32 is gzip's, the same polynomial).
+# Writes "KEPT ALL" to $MO_TMP/fit.info.
+mo_fit_state() {
+  printf '%s' "$1" | base64 -d >"$MO_TMP/fit.bin" 2>/dev/null || return 1
+  _fz=$(wc -c <"$MO_TMP/fit.bin" | tr -d ' ')
+  [ "$_fz" -ge 8 ] && [ $(( (_fz - 8) % 44 )) -eq 0 ] || return 1
+  [ "$(od -An -tx1 -N1 "$MO_TMP/fit.bin" | tr -d ' ')" = 01 ] || return 1
+  _fall=$(( (_fz - 8) / 44 )); _fkeep=$(( ($2 / 4 * 3 - 8) / 44 ))
+  [ "$_fkeep" -gt 0 ] && [ "$_fkeep" -lt "$_fall" ] || return 1
+  head -c 4 "$MO_TMP/fit.bin" >"$MO_TMP/fit.new" || return 1
+  od -An -v -tx1 -w44 -j4 -N $(( _fall * 44 )) "$MO_TMP/fit.bin" | awk '
+    function h(x) { return index("0123456789abcdef", substr(x, 1, 1)) * 16 + index("0123456789abcdef", substr(x, 2, 1)) - 17 }
+    NF == 44 { printf "%d ", ((h($44) * 256 + h($43)) * 256 + h($42)) * 256 + h($41); for (i = 1; i <= 44; i++) printf "\\\\0%03o", h($i); printf "\\n" }' |
+    sort -k1,1nr | head -n "$_fkeep" | cut -d' ' -f2 | while IFS= read -r _fl; do printf '%b' "$_fl"; done >>"$MO_TMP/fit.new"
+  [ "$(wc -c <"$MO_TMP/fit.new" | tr -d ' ')" -eq $(( 4 + _fkeep * 44 )) ] || return 1
+  gzip -c <"$MO_TMP/fit.new" | tail -c 8 | head -c 4 >"$MO_TMP/fit.crc" && cat "$MO_TMP/fit.crc" >>"$MO_TMP/fit.new" || return 1
+  printf '%s %s\n' "$_fkeep" "$_fall" >"$MO_TMP/fit.info"
+  base64 -w 0 <"$MO_TMP/fit.new"
+}
+# An empty account over a non-empty mirror (an unmounted mail volume: Dovecot makes a new, empty INBOX)
+# would empty the mirror, and every archive made from it afterwards: refused unless forced.
+mirror_guard() {
+  MN=$( (cd "$1/" 2>/dev/null && find . -type f) | count_msgs)
+  [ "$MN" -gt 0 ] || return 0
+  LN=$(mo_dove -f flow mailbox status -u "$ACCOUNT" -t messages '*' 2>"$MO_TMP/count.err" | sed -n 's/^messages=\\([0-9][0-9]*\\)$/\\1/p' | head -n 1)
+  if [ -z "$LN" ]; then
+    mo_relay <"$MO_TMP/count.err"; FAIL_REASON=count
+    mo_line mirror fail reason count meaning 'doveadm mailbox status did not give the number of messages of the account: without it Mailops cannot tell whether this run would empty the mirror'
+    return 1
+  fi
+  [ "$LN" -eq 0 ] || return 0
+  if [ "$FORCE" = yes ]; then
+    mo_line mirror warn reason source-empty messages 0 mirror_messages "$MN" forced yes meaning 'the account has no messages and the mirror has some: mirroring it empties the mirror (forced)'
+    return 0
+  fi
+  FAIL_REASON=source-empty
+  mo_line mirror fail reason source-empty messages 0 mirror_messages "$MN" meaning "the account has no messages but its mirror has $MN: mirroring it would empty the mirror (is the mail volume mounted?); nothing was changed" hint 'check that the mail storage is mounted and Dovecot sees the mail; if the account was really emptied, run the backup again with --force'
+  return 1
+}
 
 umask 066
-mkdir -p "$DIR" 2>/dev/null && chmod 0711 "$DIR" 2>/dev/null
+# The backup folder: every component checked (owner, mode, no symlink) and missing ones made owner-only
+# (script.ts mo_safe_dir); 0711 for the account's folder: the mail user must reach the mirror in it.
+if ! mo_safe_dir "$DIR" 0711; then mo_finish 1 reason path path "$DIR"; fi
+chmod 0711 "$DIR" 2>/dev/null
 for p in "$(dirname -- "$DIR")" "$(dirname -- "$(dirname -- "$DIR")")"; do
   if [ -d "$p" ] && [ -O "$p" ] && [ "$(find "$p" -maxdepth 0 -perm -0001 2>/dev/null)" != "$p" ]; then
     chmod o+x,g+x "$p" && mo_line run info traversable "$p" meaning 'the mail user must reach the mirror: search (x) permission added'
@@ -137,12 +222,24 @@ mirror_sync() {
     [ -f "$STATE" ] && ST_IN=$(head -n 1 "$STATE")
   fi
   LOC=$(mirror_loc "$DEST")
+  if [ -z "$NEWTARGET" ]; then mirror_guard "$DEST" || return 1; fi
   attempt=0; mode=incremental; NOSTATE=no; [ -n "$ST_IN" ] || mode=full
   while :; do
     attempt=$((attempt + 1))
     mo_line dsync start attempt "$attempt" mode "$mode" location "$LOC"
     TMPST="$DIR/.state.tmp.$$"; rm -f "$TMPST"
-    mo_tool "$TMPST" mirror_backup "$ST_IN" "$DEST"
+    mo_defer_rm "$TMPST"; mo_defer_rm "$TMPST.1"
+    ST_ARG=$ST_IN
+    if [ "\${#ST_IN}" -gt "$STATE_ARG_MAX" ]; then
+      if ST_ARG=$(mo_fit_state "$ST_IN" "$STATE_ARG_MAX") && [ -n "$ST_ARG" ] && [ "\${#ST_ARG}" -le "$STATE_ARG_MAX" ]; then
+        read -r _fk _fa <"$MO_TMP/fit.info"
+        mo_line dsync info reason state-trimmed chars "\${#ST_IN}" sent "\${#ST_ARG}" mailboxes "$_fa" kept "$_fk" meaning 'the dsync state is too long for one argument (doveadm takes it only on its command line): the mailboxes with the most messages keep their state, dsync compares the others in full'
+      else
+        ST_ARG=''
+        mo_line dsync warn reason state-too-long chars "\${#ST_IN}" meaning 'the dsync state is too long for one argument and could not be cut down: this run compares every mailbox in full (slower, nothing is lost)'
+      fi
+    fi
+    mo_tool "$TMPST" mirror_backup "$ST_ARG" "$DEST"
     rc=$MO_RC; DSYNC_EXIT=$rc
     case $rc in
       0|2)
@@ -258,7 +355,7 @@ archive_step() {
       LEVEL=full
     fi
   fi
-  AST=$(date -u +%Y%m%dT%H%M%SZ)
+  if [ -n "$TEST_STAMP" ]; then AST=$TEST_STAMP; else AST=$(date -u +%Y%m%dT%H%M%SZ); fi
   while ls "$ARCHIVES" | grep -q "^$AST-"; do sleep 1; AST=$(date -u +%Y%m%dT%H%M%SZ); done
   ARCHIVE_ID="$AST-$LEVEL"; TARF="$ARCHIVES/$ARCHIVE_ID.tar.gz"; SNAR="$MO_TMP/snar"; rm -f "$SNAR"
   case $LEVEL in
@@ -295,11 +392,16 @@ archive_step() {
   if [ "$LEVEL" = full ]; then cp "$SNAR" "$ARCHIVES/$ARCHIVE_ID.snar"; fi
   cp "$SNAR" "$RUNNING.tmp.$$" && mo_replace "$RUNNING.tmp.$$" "$RUNNING"
   printf 'full=%s\nbase=%s\nsource=%s\n' "$CHAIN_FULL" "$ARCHIVE_ID" "$SRCID" >"$RMETA.tmp.$$" && mo_replace "$RMETA.tmp.$$" "$RMETA"
-  printf 'id=%s\nlevel=%s\nfull=%s\nbase=%s\ncreated=%s\nsource=%s\nmessages=%s\nsource_messages=%s\nbytes=%s\nverified=%s\nlayout=%s\nset_id=%s\n' \
-    "$ARCHIVE_ID" "$LEVEL" "$CHAIN_FULL" "$BASE" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$SRCID" "$N" "$SRCCOUNT" "$ARCHIVE_BYTES" "$VERIFIED" "$LAYOUTP" "$SETID" >"$ARCHIVES/.$ARCHIVE_ID.meta"
+  # The order retention goes by (retention.ts), and whether this full may make older chains go.
+  SEQ=$(mo_next_seq) || { mo_line archive fail reason seq path "$ARCHIVES/.seq" meaning 'the archive sequence number could not be recorded'; ARCHIVE_ID=''; return 1; }
+  ANCHOR=''; ANCHOR_REASON=''; PREV_ANCHOR=''; PREV_COUNT=''
+  [ "$LEVEL" = full ] && mo_anchor "$ARCHIVE_ID" "$N" "$VERIFIED"
+  printf 'id=%s\nlevel=%s\nfull=%s\nbase=%s\ncreated=%s\nsource=%s\nmessages=%s\nsource_messages=%s\nbytes=%s\nverified=%s\nlayout=%s\nset_id=%s\nseq=%s\nanchor=%s\nanchor_reason=%s\nanchor_count=%s\nprevious_anchor=%s\n' \
+    "$ARCHIVE_ID" "$LEVEL" "$CHAIN_FULL" "$BASE" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$SRCID" "$N" "$SRCCOUNT" "$ARCHIVE_BYTES" "$VERIFIED" "$LAYOUTP" "$SETID" "$SEQ" "$ANCHOR" "$ANCHOR_REASON" "$N" "$PREV_ANCHOR" >"$ARCHIVES/.$ARCHIVE_ID.meta"
   mo_replace "$ARCHIVES/.$ARCHIVE_ID.meta" "$ARCHIVES/$ARCHIVE_ID.meta"
   if [ "$VERIFIED" = yes ]; then mo_line verify ok id "$ARCHIVE_ID" messages "$N" source_messages "$SRCCOUNT"
   else mo_line verify fail id "$ARCHIVE_ID" messages "$N" source_messages "$SRCCOUNT" reason "$VREASON"; fi
+  mo_anchor_line "$ARCHIVE_ID" "$N"
   retention
   return 0
 }
@@ -310,15 +412,17 @@ if [ "$LIVE" != yes ]; then
     if [ -n "\${NEWTARGET:-}" ] && [ -d "$DIR/$NEWTARGET" ] && [ "$(readlink "$MIRROR" 2>/dev/null)" != "$NEWTARGET" ]; then
       rm -rf -- "$DIR/$NEWTARGET" "$DIR/.$NEWTARGET.state.new"; mo_line mirror info removed "$DIR/$NEWTARGET" reason 'incomplete new mirror of this failed run'
     fi
-    mo_finish 1 state_replaced "$STATE_REPLACED" dsync_exit "$DSYNC_EXIT" retries "$RETRIED" log "$MO_LOG"
+    mo_finish 1 reason "$FAIL_REASON" state_replaced "$STATE_REPLACED" dsync_exit "$DSYNC_EXIT" retries "$RETRIED" log "$MO_LOG"
   fi
   [ "$IN_SYNC" = no ] && CODE=2
 fi
 if [ "$KIND" != mirror ]; then
-  if ! archive_step; then mo_finish 1 state_replaced "$STATE_REPLACED" in_sync "$IN_SYNC" dsync_exit "$DSYNC_EXIT" retries "$RETRIED" old_mirror "$OLD_MIRROR" log "$MO_LOG"; fi
+  if ! archive_step; then mo_finish 1 reason "$FAIL_REASON" state_replaced "$STATE_REPLACED" in_sync "$IN_SYNC" dsync_exit "$DSYNC_EXIT" retries "$RETRIED" old_mirror "$OLD_MIRROR" log "$MO_LOG"; fi
   [ "$VERIFIED" = yes ] || CODE=2
+  # A full that is no retention anchor because its count dropped: kept, but the run fails (loudly).
+  case $ANCHOR_REASON in empty|drop) CODE=1; FAIL_REASON=not-an-anchor ;; esac
 fi
-mo_finish "$CODE" state_replaced "$STATE_REPLACED" in_sync "$IN_SYNC" dsync_exit "$DSYNC_EXIT" retries "$RETRIED" old_mirror "$OLD_MIRROR" archive_id "$ARCHIVE_ID" archive "$ARCHIVE_PATH" archive_bytes "$ARCHIVE_BYTES" level "$LEVEL" verified "$VERIFIED" log "$MO_LOG"
+mo_finish "$CODE" reason "$FAIL_REASON" state_replaced "$STATE_REPLACED" in_sync "$IN_SYNC" dsync_exit "$DSYNC_EXIT" retries "$RETRIED" old_mirror "$OLD_MIRROR" archive_id "$ARCHIVE_ID" archive "$ARCHIVE_PATH" archive_bytes "$ARCHIVE_BYTES" level "$LEVEL" verified "$VERIFIED" seq "$SEQ" anchor "$ANCHOR" anchor_reason "$ANCHOR_REASON" log "$MO_LOG"
 `;
 
 /** Build the run's script. Pure: the same inputs give the same script and arguments. */
@@ -346,6 +450,10 @@ export function buildDovecotBackupScript(host: HostConfig, account: string, opti
   b.param('MAILDIRLOCK', MAILDIRLOCK_PATH);
   b.param('MARKER', SET_MARKER);
   b.param('LIVE_LOCK_TIMEOUT', String(options.liveLockTimeout ?? 30));
+  b.param('FORCE', options.force ? 'yes' : 'no');
+  b.param('MAX_DROP', String(options.maxDropPercent ?? DEFAULT_MAX_DROP_PERCENT));
+  b.param('TEST_STAMP', options.stampForTest ?? '');
+  b.param('STATE_ARG_MAX', String(options.stateArgMaxForTest ?? STATE_ARG_MAX));
   b.add(RETENTION_FN);
   b.add(DIALECT_SH);
   b.add(BACKUP_FORMS_SH);
@@ -363,13 +471,13 @@ export function describePlan(host: HostConfig, account: string, o: BackupOptions
     steps.push(
       o.fresh
         ? `make a fresh full mirror into ${l.dir}/mirror.<stamp>/ (doveadm backup -s ''), then point ${l.mirror} at it; the old mirror and its state are kept`
-        : `doveadm backup -u ${account} -s "$(cat ${l.state})" maildir:${l.mirror} with the live mailbox layout (in the form of the host's Dovecot dialect, found when the run starts); write the set marker into the mirror; replace ${l.state} atomically only on exit 0/2; retry up to ${o.retries ?? DEFAULT_RETRIES} times`,
+        : `doveadm backup -u ${account} -s "$(cat ${l.state})" maildir:${l.mirror} with the live mailbox layout (in the form of the host's Dovecot dialect, found when the run starts); write the set marker into the mirror; replace ${l.state} atomically only on exit 0/2; retry up to ${o.retries ?? DEFAULT_RETRIES} times; ${o.force ? 'an empty account empties the mirror (--force)' : 'refused when the account has no messages but the mirror has some'}`,
     );
   }
   if (o.kind !== 'mirror') {
     steps.push(`tar ${o.kind} archive of the ${o.live ? 'live maildir (folder locks held while tar reads)' : 'mirror'} into ${l.archives}/<stamp>-${o.kind}.tar.gz (--listed-incremental; without tmp/ and dovecot-uidlist.lock)`);
     steps.push('verify with tar -tzf (and the message file count for a full)');
-    steps.push(`retention: keep the newest ${o.keep ?? DEFAULT_KEEP} full chains; older ones go only once a newer full is verified`);
+    steps.push(`retention: keep the newest ${o.keep ?? DEFAULT_KEEP} anchor full chains (verified, no sharp drop in the message count) and everything newer; older chains go (by the archives' recorded sequence, not their time)`);
   }
   return steps;
 }
@@ -380,6 +488,14 @@ export interface ArchiveInfo {
   bytes: number | null;
   level: string;
   verified: boolean;
+  /** The archive's sequence number (the order retention goes by), null when the run did not say. */
+  seq: number | null;
+  /**
+   * For a full: whether it is a retention anchor (false: its message count dropped sharply, or it is not
+   * verified; see backup/retention.ts) and why not. Null for other levels.
+   */
+  anchor: boolean | null;
+  anchorReason: string | null;
 }
 
 export interface BackupResult {
@@ -405,6 +521,8 @@ export interface BackupResult {
   oldMirror: string | null;
   log: string | null;
   waited: boolean;
+  /** Why the run failed (or, exit 1 with an archive, why its full is no retention anchor); null when it did not. */
+  failure: RunFailure | null;
   stderr: string;
 }
 
@@ -430,7 +548,16 @@ export function summarizeBackupRun(account: string, kind: BackupKind, events: re
   const dx = f.dsync_exit !== undefined && f.dsync_exit !== '' ? Number(f.dsync_exit) : null;
   const explained = dx === null ? null : explainBackupExit(dx, last);
   const archive: ArchiveInfo | null = f.archive_id
-    ? { id: f.archive_id, path: f.archive ?? '', bytes: f.archive_bytes ? Number(f.archive_bytes) : null, level: f.level ?? '', verified: f.verified === 'yes' }
+    ? {
+        id: f.archive_id,
+        path: f.archive ?? '',
+        bytes: f.archive_bytes ? Number(f.archive_bytes) : null,
+        level: f.level ?? '',
+        verified: f.verified === 'yes',
+        seq: f.seq ? Number(f.seq) : null,
+        anchor: f.anchor === 'yes' ? true : f.anchor === 'no' ? false : null,
+        anchorReason: f.anchor_reason || null,
+      }
     : null;
   return {
     ok: exitCode === 0 || exitCode === 2,
@@ -451,6 +578,7 @@ export function summarizeBackupRun(account: string, kind: BackupKind, events: re
     oldMirror: f.old_mirror || null,
     log: f.log || null,
     waited,
+    failure: exitCode === 1 ? runFailure(events) : null,
     stderr,
   };
 }

@@ -27,6 +27,12 @@ export interface ArchivePoint {
   sourceMessages: number;
   bytes: number;
   verified: boolean;
+  /** Sequence number recorded when it was made (retention's order; 0 for archives from before). */
+  seq: number;
+  /** For a full: a retention anchor (verified, no sharp drop in its message count; backup/retention.ts). */
+  anchor: boolean;
+  /** Why a full is no anchor (unverified, empty, drop), or why it is one against the rule (forced); null otherwise. */
+  anchorReason: string | null;
   path: string;
   /**
    * Id of the set marker this point carries (setProof.ts): the mirror's when it was archived, or the
@@ -220,6 +226,9 @@ export function parseCatalogue(account: string, text: string, archivesDir: strin
       sourceMessages: Number(m.source_messages) || 0,
       bytes: Number(m.bytes) || 0,
       verified: m.verified === 'yes',
+      seq: Number(m.seq) || 0,
+      anchor: m.verified === 'yes' && m.anchor !== 'no',
+      anchorReason: m.anchor_reason || (m.verified === 'yes' ? null : 'unverified'),
       setId: m.set_id || null,
       path: `${archivesDir}/${id}.tar.gz`,
       folders: (folders.get(id) ?? [])
@@ -227,7 +236,8 @@ export function parseCatalogue(account: string, text: string, archivesDir: strin
         .sort((a, b) => a.mailbox.localeCompare(b.mailbox)),
     });
   }
-  points.sort((a, b) => a.id.localeCompare(b.id));
+  // Oldest first by the recorded sequence (a clock set back does not reorder), then by id.
+  points.sort((a, b) => a.seq - b.seq || a.id.localeCompare(b.id));
   const chains: ArchiveChain[] = points
     .filter((p) => p.level === 'full')
     .map((full) => ({ full, points: points.filter((p) => p.full === full.id) }));

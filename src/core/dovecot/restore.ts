@@ -15,11 +15,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CommandFailedError, MailopsError, UsageError } from '../errors';
-import { dovecotLayout, stamp } from '../backup/layout';
-import type { HostContext } from '../hosts/context';
+import { checkBackupRoot, dovecotLayout, stamp } from '../backup/layout';
+import { ScriptBuilder, sh } from '../backup/script';
+import { supervisedArgv } from '../backup/supervise';
+import { runChecked, type HostContext } from '../hosts/context';
 import { withPrivilege } from '../hosts/model';
 import { shellLine } from '../transport/quote';
-import { runDoveadm, streamDoveadmJson } from './jsonStream';
+import { doveadmFailure, runDoveadm, streamDoveadmJson } from './jsonStream';
+import { doveadmArgv, doveadmBaseArgv } from './doveadm';
 import { listMailboxes, mailboxStatus, readDovecotSettings, type DovecotSettings } from './mailboxes';
 import { fetchMessages, type FetchedMessage } from './messages';
 import { openSet, setLabel, type OpenSetOptions, type OpenedSet } from './sets';
@@ -256,11 +259,35 @@ async function hostShell(ctx: HostContext, script: string, args: string[], what:
   return { code: r.code, stdout: r.stdout };
 }
 
-/** Append one record to the account's operation log on the host. */
+/**
+ * doveadm under the backup scripts' watchdog (backup/supervise.ts): when the connection goes, the import
+ * is stopped on the host (it would run on unseen otherwise). A later plan finds what it did import by GUID.
+ */
+async function runSupervisedDoveadm(ctx: HostContext, args: readonly string[], opts: { signal?: AbortSignal; what: string }): Promise<void> {
+  const argv = withPrivilege(supervisedArgv('mailops-import', [...doveadmBaseArgv(ctx.config), ...args]), ctx.config.privilege);
+  const r = await ctx.transport.run(argv, { signal: opts.signal });
+  if (r.code !== 0) throw doveadmFailure(ctx, doveadmArgv(ctx.config, args), r.code, r.signal, r.stderr, { what: opts.what });
+}
+
+const OPS_LOG_BODY = sh`
+mo_safe_dir "$DIR" 0711 >&2 || exit 73
+if [ -L "$OPS" ] || { [ -e "$OPS" ] && [ ! -f "$OPS" ]; }; then echo "$OPS is not a plain file" >&2; exit 73; fi
+cat >>"$OPS" && chmod 0600 "$OPS"
+`;
+
+/** Append one record to the account's operation log on the host (created 0600, its folder checked: mo_safe_dir). */
 export async function appendOpsLog(ctx: HostContext, account: string, rec: RestoreOpRecord, signal?: AbortSignal): Promise<string> {
-  const path = dovecotLayout(ctx.config, account).opsLog;
-  await hostShell(ctx, 'mkdir -p -- "$(dirname -- "$1")" && cat >> "$1"', [path], 'writing the operation log failed', { stdin: `${JSON.stringify(rec)}\n`, signal });
-  return path;
+  const layout = dovecotLayout(ctx.config, account);
+  checkBackupRoot(layout.root);
+  const b = new ScriptBuilder('mailops-ops-log');
+  b.param('DIR', layout.dir);
+  b.param('OPS', layout.opsLog);
+  b.add(OPS_LOG_BODY);
+  const built = b.build();
+  await runChecked(ctx, built.argv, { stdin: `${JSON.stringify(rec)}\n`, signal, timeoutMs: 120_000, what: 'writing the operation log failed', displayArgv: ['sh', '-c', '<ops-log script>', built.name, ...built.args] }, (code) =>
+    code === 73 ? { meaning: 'the backup folder is unsafe or the operation log is not a plain file (see stderr)', hint: 'check the owner and mode of each folder of the backup root' } : undefined,
+  );
+  return layout.opsLog;
 }
 
 /** Every record of the account's operation log (oldest first); unreadable lines are skipped. */
@@ -362,7 +389,7 @@ export async function applyRestore(ctx: HostContext, plan: RestorePlan, opts: Ap
         const expected = parent === '' ? g.folder : `${parent}${plan.separator}${g.folder}`;
         if (expected !== g.destination) throw new MailopsError(`internal: destination ${g.destination} does not match import's ${expected}`);
         for (const part of chunks(g.items.map((m) => m.uid), UID_CHUNK)) {
-          await runDoveadm(ctx, ['import', '-u', account, ...set.importSource, parent, 'mailbox-guid', srcGuid, 'uid', uidSet(part)], {
+          await runSupervisedDoveadm(ctx, ['import', '-u', account, ...set.importSource, parent, 'mailbox-guid', srcGuid, 'uid', uidSet(part)], {
             signal: opts.signal,
             what: `importing into ${JSON.stringify(g.destination)} failed`,
           });

@@ -12,9 +12,15 @@
  *
  * A copy is only handed out after setProof.ts has shown that doveadm, under exactly those overrides,
  * reads it and not the live mail (doveadm ignores override keys it does not know, silently).
+ *
+ * While a mirror or an archive set is open, the account's backup lock is held shared on the host
+ * (backup/lock.ts): a backup run, which syncs the mirror and whose retention deletes chains, waits until
+ * the set is closed (and the opener waits for a run that is going on).
  */
 import { CommandFailedError, MailopsError, UsageError } from '../errors';
 import { dovecotLayout } from '../backup/layout';
+import { holdSharedLock, type HeldLock } from '../backup/lock';
+import { ScriptBuilder, sh as shCode } from '../backup/script';
 import type { HostContext } from '../hosts/context';
 import { withPrivilege } from '../hosts/model';
 import { shellLine } from '../transport/quote';
@@ -101,6 +107,10 @@ export interface OpenSetOptions {
    * key, as a Dovecot that does not know it would see it). Never set in production code.
    */
   alterOverrides?: (overrides: Record<string, string>) => Record<string, string>;
+  /** Seconds to wait for a backup run that holds the account's lock (default backup/lock.ts). */
+  lockTimeoutSeconds?: number;
+  /** Told when a backup run holds the lock and opening the set waits for it. */
+  onLockWait?: (message: string) => void;
 }
 
 async function sh(ctx: HostContext, script: string, args: string[], what: string, signal?: AbortSignal): Promise<string> {
@@ -132,13 +142,35 @@ export async function isDirectory(ctx: HostContext, path: string, signal?: Abort
   return out.trim() === 'yes';
 }
 
+const TEMP_DIR_BODY = shCode`
+mo_safe_dir "$PARENT" 0711 >&2 || exit 73
+d=$(mktemp -d "$PARENT/$PREFIX.XXXXXXXX") && chmod 0711 "$d" && printf '%s' "$d"
+`;
+
 /**
- * Make a temporary folder on the host under `parent` (created if needed) that the mail user can
- * traverse (0711), for extracted archives.
+ * Make a temporary folder on the host under `parent` (created if needed, every component of its path
+ * checked: backup/script.ts mo_safe_dir) that the mail user can traverse (0711), for extracted archives.
  */
 export async function makeHostTempDir(ctx: HostContext, parent: string, prefix: string, signal?: AbortSignal): Promise<string> {
-  const out = await sh(ctx, 'mkdir -p -- "$1" && d=$(mktemp -d "$1/$2.XXXXXXXX") && chmod 0711 "$d" && printf %s "$d"', [parent, prefix], 'creating a temporary folder on the host failed', signal);
-  const dir = out.trim();
+  const b = new ScriptBuilder('mailops-tempdir');
+  b.param('PARENT', parent);
+  b.param('PREFIX', prefix);
+  b.add(TEMP_DIR_BODY);
+  const built = b.build();
+  const argv = withPrivilege(built.argv, ctx.config.privilege);
+  const r = await ctx.transport.run(argv, { signal, timeoutMs: 120_000 });
+  if (r.code !== 0) {
+    throw new CommandFailedError('creating a temporary folder on the host failed', {
+      host: ctx.config.name,
+      command: shellLine(withPrivilege(['sh', '-c', '<tempdir script>', built.name, ...built.args], ctx.config.privilege)),
+      exitCode: r.code,
+      signal: r.signal,
+      stderr: r.stderr,
+      meaning: r.code === 73 ? 'the backup folder is missing or unsafe (see the path line in stderr)' : 'the shell command failed on the host',
+      hint: 'read stderr; check the owner and mode of each folder of the backup root',
+    });
+  }
+  const dir = r.stdout.trim();
   if (!/^\/.+\/mailops-[A-Za-z0-9.-]+$/.test(dir)) throw new MailopsError(`unexpected temporary folder name "${dir}"`, { host: ctx.config.name });
   return dir;
 }
@@ -169,6 +201,8 @@ export async function openSet(ctx: HostContext, account: string, ref: BackupSetR
   const layout = dovecotLayout(ctx.config, account);
   const label = setLabel(ref);
   const base = { ref, label, dialect, settings, close: async () => undefined };
+  const readLock = (what: string): Promise<HeldLock | null> =>
+    holdSharedLock(ctx, layout, { signal: opts.signal, timeoutSeconds: opts.lockTimeoutSeconds, onWait: opts.onLockWait, what });
   /** The forms that read `copy`, once doveadm has shown that it reads it under them. */
   const openCopy = async (copy: MaildirCopy, meta: string | null) => {
     const made = copyOverrides(dialect, copy);
@@ -189,27 +223,46 @@ export async function openSet(ctx: HostContext, account: string, ref: BackupSetR
       return { ...base, overrides: {}, importSource: null, onlyMailbox: settings.lazyExpungeMailbox, path: null, madeAt: null };
     }
     case 'mirror': {
-      const kind = await detectMaildir(ctx, layout.mirror, opts.signal);
-      if (!kind) {
-        throw new MailopsError(`no backup mirror of ${account} on the host`, {
-          host: ctx.config.name,
-          meaning: `the folder ${layout.mirror} does not exist`,
-          hint: `run mailops backup ${JSON.stringify(account)} first (or set the host's dovecot.backupRoot)`,
-        });
+      // Held until close: a backup run would sync the mirror while it is read.
+      const lock = await readLock(`the mirror of ${account}`);
+      try {
+        const kind = await detectMaildir(ctx, layout.mirror, opts.signal);
+        if (!kind) {
+          throw new MailopsError(`no backup mirror of ${account} on the host`, {
+            host: ctx.config.name,
+            meaning: `the folder ${layout.mirror} does not exist`,
+            hint: `run mailops backup ${JSON.stringify(account)} first (or set the host's dovecot.backupRoot)`,
+          });
+        }
+        const t = await statMtime(ctx, [layout.state, layout.mirror], opts.signal);
+        const forms = await openCopy({ dir: layout.mirror, layout: kind }, null);
+        return { ...base, ...forms, onlyMailbox: null, path: layout.mirror, madeAt: t === null ? null : new Date(t * 1000).toISOString(), close: async () => lock?.release() };
+      } catch (e) {
+        await lock?.release().catch(() => undefined);
+        throw e;
       }
-      const t = await statMtime(ctx, [layout.state, layout.mirror], opts.signal);
-      const forms = await openCopy({ dir: layout.mirror, layout: kind }, null);
-      return { ...base, ...forms, onlyMailbox: null, path: layout.mirror, madeAt: t === null ? null : new Date(t * 1000).toISOString() };
     }
     case 'archive': {
       const extract = opts.extractChainPoint ?? (async (c: HostContext, a: string, id: string, d: string) => (await extractChainPoint(c, a, id, d, opts.signal)).maildir);
-      // On the backups' file system (an archive can be as large as the mailbox), removed on close.
-      const dir = await makeHostTempDir(ctx, layout.dir, 'mailops-extract', opts.signal);
+      // Held until close: retention would delete the chain while it is read.
+      const lock = await readLock(`the archives of ${account}`);
+      let dir: string;
+      try {
+        // On the backups' file system (an archive can be as large as the mailbox), removed on close.
+        dir = await makeHostTempDir(ctx, layout.dir, 'mailops-extract', opts.signal);
+      } catch (e) {
+        await lock?.release().catch(() => undefined);
+        throw e;
+      }
       let closed = false;
       const close = async () => {
         if (closed) return;
         closed = true;
-        await removeHostTempDir(ctx, dir);
+        try {
+          await removeHostTempDir(ctx, dir);
+        } finally {
+          await lock?.release();
+        }
       };
       try {
         const maildir = await extract(ctx, account, ref.archiveId, dir);

@@ -1,11 +1,12 @@
 /**
  * Retention of archive chains (src/core/backup/retention.ts), run in a real sh on real files: the shell
- * function against the pure plan, against the Dovecot backup's own retention, and inside the Cyrus script.
+ * function against the pure plan, inside the Dovecot and the Cyrus scripts; the order by recorded sequence
+ * (11.10: a clock set back) and retention anchors (11.9: empty fulls never make the last real chain go).
  */
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScriptBuilder, ShCode, sh } from '../../../src/core/backup/script';
@@ -26,6 +27,10 @@ interface Chain {
   full: string;
   verified: boolean;
   incrs: string[];
+  /** seq= of the full (its incrs get the following numbers); absent: an archive from before sequences. */
+  seq?: number;
+  /** anchor=no in the full's meta (with this anchor_reason). */
+  notAnchor?: string;
 }
 
 const stampId = (day: number, level: string, sec = 0) => `202601${String(day).padStart(2, '0')}T0000${String(sec).padStart(2, '0')}Z-${level}`;
@@ -42,7 +47,9 @@ function makeArchives(chains: Chain[], extraSuffixes = ['.mailboxes.txt', '.fold
       for (const s of extraSuffixes) writeFileSync(join(dir, `${id}${s}`), 'x');
       if (level === 'full') writeFileSync(join(dir, `${id}.snar`), 'snar');
       const verified = level === 'full' ? c.verified : true;
-      writeFileSync(join(dir, `${id}.meta`), `id=${id}\nlevel=${level}\nfull=${c.full}\nbase=\ncreated=x\nverified=${verified ? 'yes' : 'no'}\n`);
+      const seq = c.seq === undefined ? '' : `seq=${c.seq + points.indexOf(id)}\n`;
+      const anchor = level === 'full' ? (c.notAnchor ? `anchor=no\nanchor_reason=${c.notAnchor}\n` : 'anchor=yes\n') : '';
+      writeFileSync(join(dir, `${id}.meta`), `id=${id}\nlevel=${level}\nfull=${c.full}\nbase=\ncreated=x\nverified=${verified ? 'yes' : 'no'}\n${seq}${anchor}`);
     }
   }
   const last = chains[chains.length - 1];
@@ -85,18 +92,52 @@ describe('RETENTION_FN in a real sh', () => {
     assert.ok(l.files.includes('running.snar') && l.files.includes('running.meta') && l.files.includes(`${cur.full}.snar`));
     const removed = lines.filter((x) => x.step === 'retention' && x.status === 'info' && x.fields.removed).map((x) => x.fields.removed);
     assert.deepEqual(removed.sort(), [old.full, ...old.incrs].sort());
-    assert.deepEqual(lines.at(-1)?.fields, { removed: '3' });
+    assert.deepEqual(lines.at(-1)?.fields, { removed: '3', anchors: '1' });
   });
 
-  test('keep 1: an older chain stays while the newer full is not verified', () => {
+  test('keep 1: an older chain stays while the newer full is not verified (not an anchor, logged)', () => {
     const old: Chain = { full: stampId(1, 'full'), verified: true, incrs: [stampId(2, 'incr')] };
     const cur: Chain = { full: stampId(4, 'full'), verified: false, incrs: [] };
     const dir = makeArchives([old, cur]);
     const lines = runRetention(RETENTION_FN, dir, 1);
     assert.deepEqual(left(dir).ids, [old.full, ...old.incrs, cur.full]);
     const kept = lines.find((x) => x.step === 'retention' && x.fields.kept);
-    assert.equal(kept?.fields.kept, old.full);
-    assert.equal(kept?.fields.reason, 'no newer verified full archive yet');
+    assert.equal(kept?.fields.kept, cur.full);
+    assert.match(kept?.fields.reason ?? '', /^not a retention anchor \(unverified\)/);
+  });
+
+  test('11.9 two empty "verified" fulls (anchor=no) never make the last real chain go', () => {
+    const real: Chain = { full: stampId(1, 'full'), verified: true, incrs: [stampId(2, 'incr')], seq: 1 };
+    const empty1: Chain = { full: stampId(4, 'full'), verified: true, incrs: [], seq: 3, notAnchor: 'empty' };
+    const empty2: Chain = { full: stampId(5, 'full'), verified: true, incrs: [], seq: 4, notAnchor: 'empty' };
+    const dir = makeArchives([real, empty1, empty2]);
+    const lines = runRetention(RETENTION_FN, dir, 1);
+    assert.deepEqual(left(dir).ids, [real.full, ...real.incrs, empty1.full, empty2.full]);
+    assert.deepEqual(lines.filter((x) => x.fields.kept).map((x) => [x.fields.kept, x.fields.reason?.slice(0, 32)]), [
+      [empty2.full, 'not a retention anchor (empty): '],
+      [empty1.full, 'not a retention anchor (empty): '],
+    ]);
+    assert.deepEqual(lines.at(-1)?.fields, { removed: '0', anchors: '1' });
+    // Once KEEP real anchors are newer, the empty fulls behind them go like any chain.
+    const real2: Chain = { full: stampId(7, 'full'), verified: true, incrs: [], seq: 6 };
+    const dir2 = makeArchives([real, empty1, empty2, real2]);
+    runRetention(RETENTION_FN, dir2, 1);
+    assert.deepEqual(left(dir2).ids, [real2.full]);
+  });
+
+  test('11.10 the recorded sequence decides, not the time in the name (a clock set back)', () => {
+    // The newest full was made on a host whose clock was set back: its name is the oldest.
+    const first: Chain = { full: stampId(20, 'full'), verified: true, incrs: [stampId(21, 'incr')], seq: 1 };
+    const setBack: Chain = { full: stampId(3, 'full'), verified: true, incrs: [], seq: 3 };
+    const dir = makeArchives([first, setBack]);
+    const lines = runRetention(RETENTION_FN, dir, 1);
+    assert.deepEqual(left(dir).ids, [setBack.full]);
+    assert.deepEqual(lines.filter((x) => x.fields.removed && x.status === 'info').map((x) => x.fields.chain), [first.full, first.full]);
+    // Archives from before sequence numbers count as older than every numbered one.
+    const legacy: Chain = { full: stampId(25, 'full'), verified: true, incrs: [] };
+    const dir2 = makeArchives([legacy, setBack]);
+    runRetention(RETENTION_FN, dir2, 1);
+    assert.deepEqual(left(dir2).ids, [setBack.full]);
   });
 
   test('keep 0 keeps everything', () => {
@@ -108,60 +149,61 @@ describe('RETENTION_FN in a real sh', () => {
 
   test('an empty or missing archives folder is not an error', () => {
     const dir = makeArchives([]);
-    assert.deepEqual(runRetention(RETENTION_FN, dir, 2).at(-1)?.fields, { removed: '0' });
+    assert.deepEqual(runRetention(RETENTION_FN, dir, 2).at(-1)?.fields, { removed: '0', anchors: '0' });
   });
 
   test('random chains: the shell removes exactly what planRetention says', () => {
     let seed = 7;
     const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
     for (let round = 0; round < 25; round++) {
-      const count = Math.floor(rnd() * 5);
+      const count = Math.floor(rnd() * 6);
       const chains: Chain[] = [];
-      for (let i = 0; i < count; i++) chains.push({ full: stampId(i * 3 + 1, 'full'), verified: rnd() < 0.6, incrs: rnd() < 0.5 ? [stampId(i * 3 + 2, 'incr')] : [] });
+      // Sequences in a shuffled order against the names (clocks going back and forth), some legacy ones.
+      const seqs = Array.from({ length: count }, (_, i) => i * 2 + 1).sort(() => rnd() - 0.5);
+      for (let i = 0; i < count; i++) {
+        chains.push({
+          full: stampId(i * 3 + 1, 'full'),
+          verified: rnd() < 0.7,
+          incrs: rnd() < 0.5 ? [stampId(i * 3 + 2, 'incr')] : [],
+          ...(rnd() < 0.8 ? { seq: seqs[i]! } : {}),
+          ...(rnd() < 0.3 ? { notAnchor: rnd() < 0.5 ? 'empty' : 'drop' } : {}),
+        });
+      }
       const keep = Math.floor(rnd() * 4);
       const dir = makeArchives(chains);
       runRetention(RETENTION_FN, dir, keep);
-      const plan = planRetention(chains.map((c): RetentionFull => ({ id: c.full, verified: c.verified })), keep);
+      const plan = planRetention(chains.map((c): RetentionFull => ({ id: c.full, verified: c.verified, ...(c.seq !== undefined ? { seq: c.seq } : {}), anchor: !c.notAnchor })), keep);
       const expected = chains.filter((c) => !plan.remove.includes(c.full)).flatMap((c) => [c.full, ...c.incrs]).sort();
       assert.deepEqual(left(dir).ids, expected, `round ${round}: keep ${keep}, ${JSON.stringify(chains.map((c) => [c.full, c.verified]))}`);
     }
   });
 });
 
-describe('the same rule as the Dovecot backup', () => {
-  // The retention function inside the Dovecot backup script, taken from the built script itself.
+describe('the same rule in the Dovecot backup', () => {
   const host: HostConfig = { name: 'h', transport: 'local', server: 'dovecot', privilege: { mode: 'none' } };
   const dovecotScript = buildDovecotBackupScript(host, 'alice', { kind: 'full' }).script;
-  const m = /\nretention\(\) \{\n[\s\S]*?\n\}\n/.exec(dovecotScript);
-  assert.ok(m, 'the Dovecot script defines retention()');
-  const dovecotFn = new ShCode(m[0]);
 
-  test('same chains removed and the same step lines, on the same folders', () => {
-    const cases: Array<{ chains: Chain[]; keep: number }> = [
-      { chains: [{ full: stampId(1, 'full'), verified: true, incrs: [stampId(2, 'incr')] }, { full: stampId(4, 'full'), verified: true, incrs: [] }], keep: 1 },
-      { chains: [{ full: stampId(1, 'full'), verified: true, incrs: [] }, { full: stampId(4, 'full'), verified: false, incrs: [] }], keep: 1 },
-      { chains: [1, 4, 7, 10].map((d, i) => ({ full: stampId(d, 'full'), verified: i !== 3, incrs: [stampId(d + 1, 'incr')] })), keep: 2 },
-      { chains: [{ full: stampId(1, 'full'), verified: true, incrs: [] }], keep: 0 },
-    ];
-    for (const c of cases) {
-      const a = makeArchives(c.chains, ['.folders']);
-      const b = makeArchives(c.chains, ['.folders']);
-      const la = runRetention(RETENTION_FN, a, c.keep).map(({ step, status, fields }) => ({ step, status, fields }));
-      // Dovecot's copy greps the meta of a chain it just removed (a harmless "No such file" on stderr).
-      const lb = runRetention(dovecotFn, b, c.keep, true).map(({ step, status, fields }) => ({ step, status, fields }));
-      assert.deepEqual(left(a).files, left(b).files);
-      assert.deepEqual(la, lb);
-    }
+  test('the script carries RETENTION_FN verbatim and runs it after the archive meta and its anchor line', () => {
+    assert.ok(dovecotScript.includes(RETENTION_FN.code));
+    assert.match(dovecotScript, /mo_replace "\$ARCHIVES\/\.\$ARCHIVE_ID\.meta" "\$ARCHIVES\/\$ARCHIVE_ID\.meta"\n[^\n]*\n[^\n]*\n  mo_anchor_line "\$ARCHIVE_ID" "\$N"\n  retention\n/);
+    assert.equal(spawnSync('sh', ['-n', '-c', dovecotScript]).status, 0, 'the script parses in a real sh');
   });
 });
 
 describe('planRetention', () => {
-  test('keeps the newest N; older ones go only once a newer full is verified', () => {
-    const f = (d: number, verified: boolean): RetentionFull => ({ id: stampId(d, 'full'), verified });
-    assert.deepEqual(planRetention([f(1, true), f(2, true)], 1), { remove: [f(1, true).id], keptUnverified: [] });
-    assert.deepEqual(planRetention([f(1, true), f(2, false)], 1), { remove: [], keptUnverified: [f(1, true).id] });
-    assert.deepEqual(planRetention([f(3, false), f(1, true), f(2, true)], 1), { remove: [f(1, true).id], keptUnverified: [f(2, true).id] });
-    assert.deepEqual(planRetention([f(1, true), f(2, true)], 0), { remove: [], keptUnverified: [] });
+  const f = (d: number, verified: boolean, more: Partial<RetentionFull> = {}): RetentionFull => ({ id: stampId(d, 'full'), verified, ...more });
+  test('keeps the newest N anchors and everything newer; what is older goes', () => {
+    assert.deepEqual(planRetention([f(1, true), f(2, true)], 1), { remove: [f(1, true).id], keptNotAnchor: [] });
+    assert.deepEqual(planRetention([f(1, true), f(2, false)], 1), { remove: [], keptNotAnchor: [f(2, false).id] });
+    assert.deepEqual(planRetention([f(3, false), f(1, true), f(2, true)], 1), { remove: [f(1, true).id], keptNotAnchor: [f(3, false).id] });
+    assert.deepEqual(planRetention([f(1, true), f(2, true)], 0), { remove: [], keptNotAnchor: [] });
+  });
+  test('11.9 fulls marked anchor=false are kept and not counted', () => {
+    assert.deepEqual(planRetention([f(1, true), f(2, true, { anchor: false }), f(3, true, { anchor: false })], 1), { remove: [], keptNotAnchor: [f(3, true).id, f(2, true).id] });
+  });
+  test('11.10 the recorded sequence orders, not the id; no sequence is oldest', () => {
+    assert.deepEqual(planRetention([f(9, true, { seq: 1 }), f(2, true, { seq: 2 })], 1).remove, [f(9, true).id]);
+    assert.deepEqual(planRetention([f(9, true), f(2, true, { seq: 1 })], 1).remove, [f(9, true).id]);
   });
 });
 
@@ -180,7 +222,7 @@ describe('the Cyrus backup script', () => {
     assert.equal(d.value, String(DEFAULT_KEEP));
     assert.equal(keepArg({ keep: 1 }).value, '1');
     assert.ok(d.script.includes(RETENTION_FN.code));
-    assert.match(d.script, /mo_replace "\$ARCHIVES\/\.\$ID\.meta" "\$ARCHIVES\/\$ID\.meta"\nretention\n/);
+    assert.match(d.script, /mo_replace "\$ARCHIVES\/\.\$ID\.meta" "\$ARCHIVES\/\$ID\.meta"\nmo_anchor_line "\$ID" "\$N"\nretention\n/);
     assert.throws(() => buildCyrusBackupScript(ctx, env, { kind: 'full', keep: -1 }), /keep must be a whole number/);
     assert.equal(spawnSync('sh', ['-n', '-c', d.script]).status, 0, 'the script parses in a real sh');
   });
@@ -196,5 +238,67 @@ describe('the Cyrus backup script', () => {
     const out = spawnSync('sh', ['-c', built.script, built.name, ...built.args], { encoding: 'utf8' }).stdout;
     const ev = new RunLogParser().parseAll(out);
     assert.deepEqual(ev.map((e) => e.type), ['step-start', 'info', 'step-end']);
+  });
+});
+
+describe('11.9 mo_anchor and 11.10 mo_next_seq (real sh)', () => {
+  function run(dir: string, body: string, params: Record<string, string> = {}) {
+    const b = new ScriptBuilder('t');
+    b.param('ARCHIVES', dir);
+    b.param('FORCE', params.FORCE ?? 'no');
+    b.param('MAX_DROP', params.MAX_DROP ?? '50');
+    b.add(RETENTION_FN);
+    b.add(new ShCode(body));
+    const built = b.build();
+    const r = spawnSync('sh', ['-c', built.script, built.name, ...built.args], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    return r.stdout;
+  }
+  const anchor = (dir: string, n: number, verified = 'yes', params: Record<string, string> = {}) =>
+    run(dir, `mo_anchor 20990101T000000Z-full ${n} ${verified}; printf '%s|%s|%s|%s' "$ANCHOR" "$ANCHOR_REASON" "$PREV_ANCHOR" "$PREV_COUNT"`, params);
+  const meta = (dir: string, id: string, lines: string) => writeFileSync(join(dir, `${id}.meta`), `id=${id}\nlevel=${id.endsWith('-full') ? 'full' : 'incr'}\n${lines}`);
+
+  test('the first full is an anchor (nothing to compare with); an unverified one never is', () => {
+    const dir = makeArchives([]);
+    assert.equal(anchor(dir, 0), 'yes|||');
+    assert.equal(anchor(dir, 10, 'no'), 'no|unverified||');
+  });
+
+  test('against the newest earlier ANCHOR (by seq): a drop to zero always, more than MAX_DROP percent, or --force', () => {
+    const dir = makeArchives([]);
+    const a = stampId(9, 'full');
+    meta(dir, a, 'verified=yes\nseq=1\nanchor=yes\nanchor_count=100\nmessages=100\n');
+    // Two later empty fulls that are no anchors: still compared with the real one.
+    meta(dir, stampId(10, 'full'), 'verified=yes\nseq=2\nanchor=no\nanchor_reason=empty\nanchor_count=0\n');
+    meta(dir, stampId(1, 'full'), 'verified=yes\nseq=3\nanchor=no\nanchor_reason=empty\nanchor_count=0\n');
+    assert.equal(anchor(dir, 0), `no|empty|${a}|100`);
+    assert.equal(anchor(dir, 49), `no|drop|${a}|100`);
+    assert.equal(anchor(dir, 50), `yes||${a}|100`);
+    assert.equal(anchor(dir, 150), `yes||${a}|100`);
+    assert.equal(anchor(dir, 10, 'yes', { MAX_DROP: '95' }), `yes||${a}|100`);
+    assert.equal(anchor(dir, 0, 'yes', { MAX_DROP: '100' }), `no|empty|${a}|100`, 'the drop to zero is caught whatever the threshold');
+    assert.equal(anchor(dir, 0, 'yes', { FORCE: 'yes' }), `yes|forced|${a}|100`);
+    assert.equal(anchor(dir, 0, 'no', { FORCE: 'yes' }), `no|unverified|${a}|100`, '--force does not make an unverified full an anchor');
+  });
+
+  test('archives from before anchors count as anchors when verified, with messages= or message_files=', () => {
+    const dir = makeArchives([]);
+    meta(dir, stampId(3, 'full'), 'verified=yes\nmessages=80\nsource_messages=80\n');
+    assert.equal(anchor(dir, 0), `no|empty|${stampId(3, 'full')}|80`);
+    const cy = makeArchives([]);
+    meta(cy, stampId(3, 'full'), 'verified=yes\nserver=cyrus\nmessage_files=12\n');
+    assert.equal(anchor(cy, 5), `no|drop|${stampId(3, 'full')}|12`);
+  });
+
+  test('mo_next_seq: one more than anything recorded, and it never goes back when archives are removed', () => {
+    const dir = makeArchives([]);
+    assert.equal(run(dir, 'mo_next_seq'), '1');
+    assert.equal(run(dir, 'mo_next_seq'), '2');
+    meta(dir, stampId(1, 'full'), 'seq=7\n');
+    assert.equal(run(dir, 'mo_next_seq'), '8');
+    rmSync(join(dir, `${stampId(1, 'full')}.meta`));
+    assert.equal(run(dir, 'mo_next_seq'), '9');
+    assert.equal(readFileSync(join(dir, '.seq'), 'utf8'), '9\n');
   });
 });
