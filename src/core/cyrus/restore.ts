@@ -192,7 +192,7 @@ export async function cyrusRestore(ctx: HostContext, req: CyrusRestoreRequest, p
     if (!dest) throw new MailopsError(`the new folder ${target.name} has no path (mbpath)`, { host: ctx.config.name });
     const copy = withPrivilege(['sh', '-c', COPY_SCRIPT, 'mailops-cyrus-copy', dir, dest.data, ...selected.map((m) => String(m.uid))], ctx.config.privilege);
     await runTool(ctx, copy, { what: 'copying the message files into the new folder failed', signal });
-    await runTool(ctx, toolArgv(ctx, env, 'reconstruct', [target.name]), { what: 'reconstruct of the new folder failed', signal, timeoutMs: 3600_000 });
+    await runTool(ctx, toolArgv(ctx, env, 'reconstruct', [], [target.name]), { what: 'reconstruct of the new folder failed', signal, timeoutMs: 3600_000 });
     result.count = await countRestoredFolder(ctx, env, target, dest.meta, selected.length, signal);
     result.restored = result.count.listed;
     return result;
@@ -221,7 +221,7 @@ export async function countRestoredFolder(ctx: HostContext, env: CyrusEnv, targe
 
   const ex = await examineMailbox(ctx, env, target.name, signal);
   const where = `the new folder "${target.folder}" (${target.name})`;
-  const command = displayCommand(toolArgv(ctx, env, 'mbexamine', [target.name]));
+  const command = displayCommand(toolArgv(ctx, env, 'mbexamine', [], [target.name]));
   if (ex.headerMessages === null || ex.headerMessages !== ex.listed) {
     throw new MailopsError(`${where}: mbexamine lists ${ex.listed} messages, but its index header says ${ex.headerMessages ?? '(not printed)'}`, {
       host: ctx.config.name,

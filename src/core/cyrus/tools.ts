@@ -15,6 +15,7 @@ import { probe, type CyrusProbe } from '../probe';
 import { shellLine } from '../transport/quote';
 import type { RemoteProcess, RunOptions, RunResult, SpawnOptions } from '../transport/types';
 import type { NameStyle } from './names';
+import { checkAccountName } from '../names';
 
 export interface CyrusEnv {
   probe: CyrusProbe;
@@ -54,6 +55,14 @@ export function cyrusEnv(ctx: HostContext, signal?: AbortSignal): Promise<CyrusE
   return p;
 }
 
+/**
+ * The account checked by the Cyrus rule (names.ts) before anything runs: first without the host's style, then
+ * again with it once the probe has told whether "." separates levels (unixhierarchysep).
+ */
+export function checkCyrusAccount(ctx: HostContext, account: string, env?: CyrusEnv): string {
+  return checkAccountName('cyrus', account, { host: ctx.config.name, style: env?.style });
+}
+
 /** Prefix an argv so it runs as the Cyrus user (see the file comment). */
 export function asCyrusUser(ctx: HostContext, argv: readonly string[]): string[] {
   const priv = ctx.config.privilege;
@@ -61,9 +70,14 @@ export function asCyrusUser(ctx: HostContext, argv: readonly string[]): string[]
   return withPrivilege(argv, priv);
 }
 
-/** `env TZ=UTC TOOLS/tool -C CONFIG args…` as the Cyrus user. */
-export function toolArgv(ctx: HostContext, env: CyrusEnv, tool: string, args: readonly string[]): string[] {
-  return asCyrusUser(ctx, ['env', 'TZ=UTC', `${env.toolsDir}/${tool}`, '-C', env.config, ...args]);
+/**
+ * `env TZ=UTC TOOLS/tool -C CONFIG OPTIONS… [-- OPERANDS…]` as the Cyrus user. Mailbox names go in
+ * `operands`, behind `--`: the tools parse with getopt, which permutes, so a name starting with `-` would
+ * otherwise be an option (measured: mbexamine, mbpath, reconstruct and unexpunge of Cyrus 3.6 and 3.10
+ * honour `--`).
+ */
+export function toolArgv(ctx: HostContext, env: CyrusEnv, tool: string, options: readonly string[], operands: readonly string[] = []): string[] {
+  return asCyrusUser(ctx, ['env', 'TZ=UTC', `${env.toolsDir}/${tool}`, '-C', env.config, ...options, ...(operands.length ? ['--', ...operands] : [])]);
 }
 
 /** A constant sh script run as the Cyrus user with data only as positional parameters. */
