@@ -60,9 +60,10 @@ export interface CyrusRestoreResult {
   dryRun: boolean;
   /**
    * Where the folder was extracted (a temp dir under the backup folder, removed afterwards) and the space it
-   * needed there: the bytes of its files in the archive chain, and the free bytes of that file system.
+   * needed there: the bytes of its files in the archive chain, and the free bytes of that file system;
+   * `heldBytes`: the most bytes of the listing and heads held in memory at once while they streamed in.
    */
-  extraction: { dir: string; neededBytes: number; freeBytes: number };
+  extraction: { dir: string; neededBytes: number; freeBytes: number; heldBytes: number };
   /** Messages in the new folder after the restore (mbexamine's count); null for a dry run. */
   restored: number | null;
   /** How `restored` was checked; null for a dry run. */
@@ -185,7 +186,7 @@ function mib(n: number): string {
 }
 
 /** Extract the member from the chain into `tmp` and read its messages' heads as they stream in. */
-async function extractAndList(ctx: HostContext, tmp: string, member: string, chain: CyrusArchivePoint[], what: string, signal?: AbortSignal): Promise<ArchivedMessage[]> {
+async function extractAndList(ctx: HostContext, tmp: string, member: string, chain: CyrusArchivePoint[], what: string, signal?: AbortSignal): Promise<{ messages: ArchivedMessage[]; heldBytes: number }> {
   const argv = cyrusExtractArgv(ctx, tmp, member, chain.map((p) => p.path));
   const proc = ctx.transport.spawn(argv, { signal, timeoutMs: 3600_000 });
   const parser = new ArchivedHeadsParser(HEAD_BYTES);
@@ -211,7 +212,7 @@ async function extractAndList(ctx: HostContext, tmp: string, member: string, cha
   if (failure) throw readFailure(ctx, argv, failure, what);
   if (st.code !== 0) throw commandError(ctx, argv, st.code, st.signal, Buffer.concat(err).toString('utf8'), { what });
   try {
-    return parser.end();
+    return { messages: parser.end(), heldBytes: parser.peakBuffered };
   } catch (e) {
     throw readFailure(ctx, argv, e as Error, what);
   }
@@ -297,7 +298,7 @@ export async function cyrusRestore(ctx: HostContext, req: CyrusRestoreRequest, p
         hint: `free space on the file system of ${dir}, or set cyrus.backupRoot of the host to a file system with room (the archives move with it)`,
       });
     }
-    const messages = await extractAndList(ctx, tmp!, member, chain, `extracting ${box.folder} from ${point.id} failed`, signal);
+    const { messages, heldBytes } = await extractAndList(ctx, tmp!, member, chain, `extracting ${box.folder} from ${point.id} failed`, signal);
     messages.sort((a, b) => a.uid - b.uid);
     let selected = messages;
     if (req.uids?.length) {
@@ -316,7 +317,7 @@ export async function cyrusRestore(ctx: HostContext, req: CyrusRestoreRequest, p
       messages: selected,
       target,
       dryRun: !!req.dryRun,
-      extraction: { dir: tmp!, neededBytes, freeBytes: free },
+      extraction: { dir: tmp!, neededBytes, freeBytes: free, heldBytes },
       restored: null,
       count: null,
     };

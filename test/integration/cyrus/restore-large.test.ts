@@ -2,8 +2,9 @@
  * Issue 11.12 and 11.11 (the Cyrus copy's UIDs) against the REAL sandbox Cyrus over the REAL sshd:
  *  - a restore extracts on the backup file system (a temp dir under the backup root, removed afterwards), never
  *    /tmp, and says how much space it needs there;
- *  - the message heads are streamed: the CLI's peak memory for a 20,000-message folder stays within a few
- *    dozen MiB of a 2,000-message one (holding the heads, as before, took ~2 × 84 MB more);
+ *  - the message heads are streamed: the restore never holds more than one head and a chunk (its own count),
+ *    and the CLI's peak memory for a 20,000-message folder grows less than 1.5 × the extra heads' bytes over a
+ *    2,000-message one (holding the heads, as before, took at least twice their bytes);
  *  - a too-small backup file system (a tiny tmpfs mounted as the backup root inside the host) is refused
  *    before anything is extracted;
  *  - all 20,000 messages of a folder are restored (their UIDs no longer go on one command line).
@@ -137,15 +138,22 @@ test('11.12 a restore extracts under the backup root (not /tmp), states the spac
   assert.equal(gone.code, 1, `the temp dir ${x.dir} is still there`);
 });
 
-test('11.12 memory stays flat: the CLI previewing 20,000 messages peaks within 48 MiB of 2,000', async () => {
+test('11.12 memory stays flat: the heads stream through (one held at a time), and the CLI previewing 20,000 messages peaks far below holding them', async () => {
   big = await cliRss(hostsFile, ['cyrus-restore', 'alice', 'mailops-big', '--from', archiveId, '--dry-run']);
   assert.equal(big.code, 0, big.stderr);
   assert.equal(big.json.messages.length, BIG);
   assert.equal(big.json.messages[BIG - 1].subject, `generated message ${BIG}`);
-  // The heads alone are ~4 KiB × 18,000 = 74 MB more for the big folder; holding them (and concatenating
-  // them, as the restore did) costs twice that. What may grow is the summaries and the JSON printed.
+  // What the restore held of the streamed listing and heads at most: one head and the chunk being read, for
+  // 2,000 messages as for 20,000 (the heads of the big folder alone are ~80 MB).
+  const heads = (r: Run) => r.json.messages.reduce((a: number, m: { size: number }) => a + Math.min(m.size, 64 * 1024), 0);
+  for (const r of [small, big]) assert.ok(r.json.extraction.heldBytes < 1024 * 1024, `held ${r.json.extraction.heldBytes} bytes of ${heads(r)} bytes of heads`);
+  // The process as a whole: what may grow is the 18,000 more summaries, the JSON printed, and garbage the
+  // collector has not reclaimed yet (that varies between hosts: +65 MiB measured once on d13). Holding the
+  // heads, as the restore did, costs at least twice their bytes (its chunks, then their concatenation).
+  const extra = (heads(big) - heads(small)) / 1024 / 1024;
   const grew = (big.maxRssKiB - small.maxRssKiB) / 1024;
-  assert.ok(grew < 48, `peak RSS ${small.maxRssKiB} KiB for ${SMALL} messages, ${big.maxRssKiB} KiB for ${BIG}: +${grew.toFixed(1)} MiB`);
+  console.log(`peak RSS ${small.maxRssKiB} KiB for ${SMALL} messages, ${big.maxRssKiB} KiB for ${BIG}: +${grew.toFixed(1)} MiB; ${extra.toFixed(1)} MiB more heads`);
+  assert.ok(grew < 1.5 * extra, `peak RSS ${small.maxRssKiB} KiB for ${SMALL} messages, ${big.maxRssKiB} KiB for ${BIG}: +${grew.toFixed(1)} MiB, for ${extra.toFixed(1)} MiB more heads`);
 });
 
 test('11.12 a backup file system with too little free space is refused before anything is extracted', async () => {
