@@ -9,7 +9,7 @@ import type { HostContext } from '../hosts/context';
 import { adminEndpoint, adminSession, imapString, type AdminEndpoint } from './imapAdmin';
 import { addStats, streamMailboxes, type CyrusMailbox } from './mailboxes';
 import { folderLevels, internalName, toolName } from './names';
-import { cyrusEnv } from './tools';
+import { checkCyrusAccount, cyrusEnv } from './tools';
 
 export interface DeletedFolder {
   account: string | null;
@@ -33,6 +33,7 @@ export interface DeletedFolder {
 
 /** Deleted folders of an account (or of every account), newest first, with message counts. */
 export async function listDeleted(ctx: HostContext, account?: string, opts: { stats?: boolean; signal?: AbortSignal } = {}): Promise<DeletedFolder[]> {
+  if (account !== undefined) checkCyrusAccount(ctx, account);
   const deleted: CyrusMailbox[] = [];
   const live = new Set<string>();
   for await (const m of streamMailboxes(ctx, { account, deleted: true, signal: opts.signal })) {
@@ -84,6 +85,7 @@ export interface UndeletePlan {
 
 /** Resolve and check an undelete; with dryRun nothing else happens. */
 export async function planUndelete(ctx: HostContext, req: UndeleteRequest, signal?: AbortSignal): Promise<UndeletePlan> {
+  checkCyrusAccount(ctx, req.account);
   const env = await cyrusEnv(ctx, signal);
   const all = await listDeleted(ctx, req.account, { stats: true, signal });
   const matches = all.filter((d) => d.originalFolder === req.name || d.toolName === req.name || d.internal === req.name);

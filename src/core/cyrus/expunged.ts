@@ -19,7 +19,7 @@ import type { CyrusMailbox } from './mailboxes';
 import { findMailbox, mailboxPaths, streamMailboxes } from './mailboxes';
 import { parseMessage, type MessagePreview } from './message';
 import { UnexpungeListParser, parseUnexpungeResult, type ExpungedRecord, type UnexpungeResult } from './parse';
-import { commandError, cyrusEnv, runTool, scriptArgv, toolArgv } from './tools';
+import { checkCyrusAccount, commandError, cyrusEnv, runTool, scriptArgv, toolArgv } from './tools';
 
 export type { ExpungedRecord, UnexpungeResult } from './parse';
 
@@ -75,7 +75,7 @@ function failedToOpen(ctx: HostContext, argv: readonly string[], text: string, c
 /** Stream the expunged records of one mailbox (filtered). */
 export async function* expungedInMailbox(ctx: HostContext, box: CyrusMailbox, filter: ExpungedFilter = {}, signal?: AbortSignal): AsyncGenerator<ExpungedItem> {
   const env = await cyrusEnv(ctx, signal);
-  const argv = toolArgv(ctx, env, 'unexpunge', ['-l', box.toolName]);
+  const argv = toolArgv(ctx, env, 'unexpunge', ['-l'], [box.toolName]);
   const proc = ctx.transport.spawn(argv, { signal });
   const parser = new UnexpungeListParser();
   const stderr: Buffer[] = [];
@@ -99,6 +99,7 @@ export async function* expungedInMailbox(ctx: HostContext, box: CyrusMailbox, fi
 
 /** Expunged messages of an account: one folder, or all its live folders when `folder` is omitted. */
 export async function* listExpunged(ctx: HostContext, account: string, folder?: string, filter: ExpungedFilter = {}, signal?: AbortSignal): AsyncGenerator<ExpungedItem> {
+  checkCyrusAccount(ctx, account);
   const boxes: CyrusMailbox[] = [];
   if (folder !== undefined) boxes.push(await findMailbox(ctx, account, folder, signal));
   else for await (const m of streamMailboxes(ctx, { account, signal })) boxes.push(m);
@@ -146,6 +147,7 @@ export async function readMessageFile(ctx: HostContext, box: CyrusMailbox, uid: 
 
 /** The expunged message itself: headers and text, read from its file. */
 export async function previewExpunged(ctx: HostContext, account: string, folder: string, uid: number, signal?: AbortSignal): Promise<PreviewResult> {
+  checkCyrusAccount(ctx, account);
   const box = await findMailbox(ctx, account, folder, signal);
   let record: ExpungedRecord | null = null;
   for await (const it of expungedInMailbox(ctx, box, { uids: [uid] }, signal)) record = it.record;
@@ -184,6 +186,7 @@ export interface UnexpungePlan {
 
 /** Restore expunged messages; the selection is always listed first, and a dry run stops there. */
 export async function unexpunge(ctx: HostContext, req: UnexpungeRequest, signal?: AbortSignal): Promise<UnexpungePlan> {
+  checkCyrusAccount(ctx, req.account);
   const modes = [req.uids?.length ? 1 : 0, req.all ? 1 : 0, req.filter ? 1 : 0].reduce((a, b) => a + b, 0);
   if (modes !== 1) throw new UsageError('choose exactly one of: UIDs, all, or a filter (e.g. since)');
   const flag = req.flag ?? '$Restored';

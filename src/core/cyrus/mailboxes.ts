@@ -13,7 +13,7 @@ import { decodeMutf7 } from './utf7';
 import { displayFolder, parseInternalName, toolName, type NameStyle } from './names';
 import { INDEX_HEADER_READ_BYTES, parseIndexHeader } from './indexHeader';
 import { parseMbpathJson, readMboxlist, splitHeadOutput, type MboxlistEntry } from './parse';
-import { commandError, cyrusEnv, runTool, scriptArgv, toolArgv, type CyrusEnv } from './tools';
+import { checkCyrusAccount, commandError, cyrusEnv, runTool, scriptArgv, toolArgv, type CyrusEnv } from './tools';
 
 export interface CyrusMailbox {
   /** Internal name (mailboxes.db): `[domain!]user.alice.Archive`. */
@@ -92,7 +92,9 @@ export interface StreamOptions {
 
 /** Stream the mailboxes of `ctl_mboxlist -d` (no counts). */
 export async function* streamMailboxes(ctx: HostContext, opts: StreamOptions = {}): AsyncGenerator<CyrusMailbox> {
+  if (opts.account !== undefined) checkCyrusAccount(ctx, opts.account);
   const env = await cyrusEnv(ctx, opts.signal);
+  if (opts.account !== undefined) checkCyrusAccount(ctx, opts.account, env);
   const argv = toolArgv(ctx, env, 'ctl_mboxlist', ['-d']);
   const proc = ctx.transport.spawn(argv, { signal: opts.signal });
   const stderr: Buffer[] = [];
@@ -115,7 +117,8 @@ export async function* streamMailboxes(ctx: HostContext, opts: StreamOptions = {
   if (st.code !== 0) throw commandError(ctx, argv, st.code, st.signal, Buffer.concat(stderr).toString('utf8'), { what: 'listing the mailboxes (ctl_mboxlist -d) failed' });
 }
 
-const MBPATH_SCRIPT = 'exec xargs -0 "$1" -C "$2" -7 -q -j';
+// `--`: the names are operands even when one starts with "-" (see toolArgv).
+const MBPATH_SCRIPT = 'exec xargs -0 "$1" -C "$2" -7 -q -j --';
 // -v: headers even when a batch holds one file (GNU head omits them for a single file)
 const HEAD_SCRIPT = 'exec xargs -0 head -v -c "$1" --';
 
@@ -216,6 +219,7 @@ export async function listAccounts(ctx: HostContext, opts: StreamOptions & { sta
 
 /** One live mailbox of an account by display path (`INBOX`, `Archive`, `Grüße/Sub`); UsageError naming the folders when absent. */
 export async function findMailbox(ctx: HostContext, account: string, folder: string, signal?: AbortSignal): Promise<CyrusMailbox> {
+  checkCyrusAccount(ctx, account);
   const all: CyrusMailbox[] = [];
   const env = await cyrusEnv(ctx, signal);
   // Accept the owner's view without altnamespace too: "INBOX.Archive" (or "INBOX/Archive") for "Archive".

@@ -135,7 +135,7 @@ export function parseMbexamine(out: Buffer | string): ExaminedMailbox[] {
  * name is exactly NAME is the one returned.
  */
 export async function examineMailbox(ctx: HostContext, env: CyrusEnv, name: string, signal?: AbortSignal): Promise<ExaminedMailbox> {
-  const argv = toolArgv(ctx, env, 'mbexamine', [name]);
+  const argv = toolArgv(ctx, env, 'mbexamine', [], [name]);
   const proc = ctx.transport.spawn(argv, { signal, timeoutMs: 3600_000 });
   const parser = new MbexamineParser();
   const stderr: Buffer[] = [];

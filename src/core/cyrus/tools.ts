@@ -11,10 +11,11 @@ import { MailopsError, CommandFailedError } from '../errors';
 import type { HostContext } from '../hosts/context';
 import { stderrTail } from '../hosts/context';
 import { withPrivilege } from '../hosts/model';
-import { probe, type CyrusProbe } from '../probe';
+import { probe, type CyrusProbe, type UntrustedProcess } from '../probe';
 import { shellLine } from '../transport/quote';
 import type { RemoteProcess, RunOptions, RunResult, SpawnOptions } from '../transport/types';
 import type { NameStyle } from './names';
+import { checkAccountName, checkHostPath } from '../names';
 
 export interface CyrusEnv {
   probe: CyrusProbe;
@@ -39,6 +40,24 @@ export function cyrusEnv(ctx: HostContext, signal?: AbortSignal): Promise<CyrusE
           hint: 'install the Cyrus tools (Debian: cyrus-common) or check that this host runs Cyrus',
         });
       }
+      const c = r.cyrus;
+      if (c.configFrom !== 'settings' && c.instances.length === 0 && c.untrusted.length > 0) {
+        // A process named master claims a config, but it is not the Cyrus master: the default config is not
+        // guessed either, since the real Cyrus may run with the config that process names.
+        throw new MailopsError(`not taking the Cyrus config from ${c.untrusted.length === 1 ? 'a process that is' : 'processes that are'} not the Cyrus master: ${c.untrusted.map(describeUntrusted).join('; ')}`, {
+          host: ctx.config.name,
+          meaning: 'the configuration decides what is backed up and where restores write, so Mailops takes it only from a master run by root or the cyrus user from the Cyrus binary',
+          hint: 'set cyrus.config of the host to the imapd.conf path (the CLI: --cyrus-config PATH); look at the process(es) named above',
+        });
+      }
+      checkHostPath(c.config, 'Cyrus config', { host: ctx.config.name, from: c.configFrom === 'settings' ? 'the host settings' : c.configFrom === 'process' ? "the Cyrus master's command line" : 'the default' });
+      if (c.pathProblems.length) {
+        throw new MailopsError(`the Cyrus config ${c.config} names paths Mailops will not use: ${c.pathProblems.join('; ')}`, {
+          host: ctx.config.name,
+          meaning: 'partition and configdirectory paths decide what is archived and where restores write; they must be absolute, without control characters or ".."',
+          hint: 'fix imapd.conf (cyr_info conf-all shows the values Cyrus reads)',
+        });
+      }
       if (!r.cyrus.configDirectory) {
         throw new MailopsError(`Cyrus config ${r.cyrus.config} could not be read`, {
           host: ctx.config.name,
@@ -54,6 +73,18 @@ export function cyrusEnv(ctx: HostContext, signal?: AbortSignal): Promise<CyrusE
   return p;
 }
 
+/**
+ * The account checked by the Cyrus rule (names.ts) before anything runs: first without the host's style, then
+ * again with it once the probe has told whether "." separates levels (unixhierarchysep).
+ */
+export function checkCyrusAccount(ctx: HostContext, account: string, env?: CyrusEnv): string {
+  return checkAccountName('cyrus', account, { host: ctx.config.name, style: env?.style });
+}
+
+function describeUntrusted(u: UntrustedProcess): string {
+  return `PID ${u.pid} (${u.user}, program ${u.program}${u.config ? `, -C ${u.config}` : ''}): ${u.reason}`;
+}
+
 /** Prefix an argv so it runs as the Cyrus user (see the file comment). */
 export function asCyrusUser(ctx: HostContext, argv: readonly string[]): string[] {
   const priv = ctx.config.privilege;
@@ -61,9 +92,14 @@ export function asCyrusUser(ctx: HostContext, argv: readonly string[]): string[]
   return withPrivilege(argv, priv);
 }
 
-/** `env TZ=UTC TOOLS/tool -C CONFIG args…` as the Cyrus user. */
-export function toolArgv(ctx: HostContext, env: CyrusEnv, tool: string, args: readonly string[]): string[] {
-  return asCyrusUser(ctx, ['env', 'TZ=UTC', `${env.toolsDir}/${tool}`, '-C', env.config, ...args]);
+/**
+ * `env TZ=UTC TOOLS/tool -C CONFIG OPTIONS… [-- OPERANDS…]` as the Cyrus user. Mailbox names go in
+ * `operands`, behind `--`: the tools parse with getopt, which permutes, so a name starting with `-` would
+ * otherwise be an option (measured: mbexamine, mbpath, reconstruct and unexpunge of Cyrus 3.6 and 3.10
+ * honour `--`).
+ */
+export function toolArgv(ctx: HostContext, env: CyrusEnv, tool: string, options: readonly string[], operands: readonly string[] = []): string[] {
+  return asCyrusUser(ctx, ['env', 'TZ=UTC', `${env.toolsDir}/${tool}`, '-C', env.config, ...options, ...(operands.length ? ['--', ...operands] : [])]);
 }
 
 /** A constant sh script run as the Cyrus user with data only as positional parameters. */

@@ -12,6 +12,7 @@ import { ScriptBuilder, sh } from '../backup/script';
 import { UsageError, CommandFailedError } from '../errors';
 import { SET_MARKER } from './setProof';
 import { readCatalogue, extractionOrder, type ArchiveChain, type ArchivePoint } from './catalogue';
+import { checkAccountName } from '../names';
 
 const ID_RE = /^\d{8}T\d{6}Z-(full|diff|incr)$/;
 
@@ -54,6 +55,7 @@ printf 'MAILDIR %s\n' "$D"
  * on the host, as root (owners and modes come from the archive). Returns the maildir path.
  */
 export async function extractChainPoint(ctx: HostContext, account: string, archiveId: string, destDir?: string, signal?: AbortSignal): Promise<ExtractedPoint> {
+  checkAccountName('dovecot', account, { host: ctx.config.name });
   if (!ID_RE.test(archiveId)) throw new UsageError(`not an archive id: ${JSON.stringify(archiveId)}`, { hint: 'ids look like 20261122T042158Z-full (mailops backups ACCOUNT lists them)' });
   const chains = await listArchiveChain(ctx, account, signal);
   const points = chains.flatMap((c) => c.points);

@@ -29,6 +29,7 @@ import { shellLine } from '../transport/quote';
 import { BACKUP_FORMS_SH, DIALECT_SH, MAILDIRLOCK_PATH } from './dialect';
 import { SET_MARKER } from './setProof';
 import { classifyDsyncLine, explainBackupExit, type DsyncWarning, type BackupOutcome } from './warnings';
+import { checkAccountName } from '../names';
 
 export type BackupKind = 'mirror' | 'full' | 'diff' | 'incr';
 export const BACKUP_KINDS: readonly BackupKind[] = ['mirror', 'full', 'diff', 'incr'];
@@ -429,7 +430,7 @@ mo_finish "$CODE" reason "$FAIL_REASON" state_replaced "$STATE_REPLACED" in_sync
 export function buildDovecotBackupScript(host: HostConfig, account: string, options: BackupOptions): BuiltScript {
   const layout = dovecotLayout(host, account);
   checkOptions(layout, options);
-  if (account === '') throw new UsageError('the account name is empty');
+  checkAccountName('dovecot', account, { host: host.name });
   const b = new ScriptBuilder('mailops-backup');
   b.param('ACCOUNT', account);
   b.param('DC', host.dovecot?.config ?? '');

@@ -10,6 +10,7 @@ import { dovecotLayout } from '../backup/layout';
 import { ScriptBuilder, sh } from '../backup/script';
 import { layoutOfLocationRecord } from './dialect';
 import { decodeDsyncState, type MailboxSyncState } from './state';
+import { checkAccountName } from '../names';
 
 export interface ArchivePoint {
   id: string;
@@ -245,6 +246,7 @@ export function parseCatalogue(account: string, text: string, archivesDir: strin
 }
 
 export async function readCatalogue(ctx: HostContext, account: string, signal?: AbortSignal): Promise<Catalogue> {
+  checkAccountName('dovecot', account, { host: ctx.config.name });
   const l = dovecotLayout(ctx.config, account);
   const b = new ScriptBuilder('mailops-catalogue');
   b.param('DIR', l.dir);

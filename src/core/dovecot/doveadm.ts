@@ -3,6 +3,7 @@
  * see shared/notes/command-formats.md). Every Dovecot command Mailops runs is built here.
  */
 import { withPrivilege, type HostConfig } from '../hosts/model';
+import { checkAccountName } from '../names';
 
 /** `doveadm [-c CONFIG] [-o k=v …]` without a command and without the privilege prefix. */
 export function doveadmBaseArgv(host: HostConfig, overrides: Record<string, string> = {}): string[] {
@@ -15,6 +16,21 @@ export function doveadmBaseArgv(host: HostConfig, overrides: Record<string, stri
 /** `doveadm [-c CONFIG] [-o k=v …] ARGS…`, with the host's privilege prefix. */
 export function doveadmArgv(host: HostConfig, args: readonly string[], overrides: Record<string, string> = {}): string[] {
   return withPrivilege([...doveadmBaseArgv(host, overrides), ...args], host.privilege);
+}
+
+/**
+ * The arguments of a doveadm mail command for exactly one account: `COMMAND… -u ACCOUNT OPTIONS… -- ARGS…`.
+ *
+ * The account is checked first (names.ts: no `*` or `?`, which `-u` expands to every matching user; no
+ * leading `-`). Everything after the options goes behind `--`: doveadm parses with getopt_long, which
+ * permutes, so without it a mailbox named `-x` anywhere on the line is read as an option ("create: invalid
+ * option -- 'x'", exit 64). Measured on 2.3.19 and 2.4.1: `--` is honoured by mailbox status, mailbox
+ * create, mailbox delete, mailbox path, fetch, move, flags add, expunge, import and user, and the mailbox
+ * named `-x` is then created, listed, read, moved into and imported into like any other.
+ */
+export function doveadmMailArgs(command: readonly string[], account: string, options: readonly string[], args: readonly string[], host?: string): string[] {
+  checkAccountName('dovecot', account, { host });
+  return [...command, '-u', account, ...options, '--', ...args];
 }
 
 export interface ExitMeaning {

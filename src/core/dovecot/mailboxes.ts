@@ -9,6 +9,7 @@ import { withPrivilege } from '../hosts/model';
 import { shellLine } from '../transport/quote';
 import { DOVECONF_SETTINGS_ARGS, parseDoveconf, type DovecotDialect, type DovecotSettings } from './dialect';
 import { streamDoveadmJson, type DoveadmCallOptions } from './jsonStream';
+import { doveadmMailArgs } from './doveadm';
 import type { MailboxStatus } from './types';
 
 export const STATUS_FIELDS = ['messages', 'unseen', 'vsize', 'guid', 'uidvalidity', 'uidnext', 'highestmodseq'] as const;
@@ -45,7 +46,7 @@ export interface MailboxQueryOptions extends Pick<DoveadmCallOptions, 'overrides
 /** Status of every mailbox (or of those matching `pattern`), sorted by name with INBOX first. */
 export async function listMailboxes(ctx: HostContext, account: string, opts: MailboxQueryOptions = {}): Promise<MailboxStatus[]> {
   const out: MailboxStatus[] = [];
-  for await (const o of streamDoveadmJson(ctx, ['mailbox', 'status', '-u', account, STATUS_FIELDS.join(' '), opts.pattern ?? '*'], {
+  for await (const o of streamDoveadmJson(ctx, doveadmMailArgs(['mailbox', 'status'], account, [], [STATUS_FIELDS.join(' '), opts.pattern ?? '*'], ctx.config.name), {
     overrides: opts.overrides,
     signal: opts.signal,
     what: `listing the mailboxes of ${account} failed`,
@@ -66,7 +67,7 @@ export function sortMailboxes<T extends { name: string }>(list: T[]): T[] {
  */
 export async function mailboxStatus(ctx: HostContext, account: string, name: string, opts: Pick<DoveadmCallOptions, 'overrides' | 'signal'> = {}): Promise<MailboxStatus | null> {
   let found: MailboxStatus | null = null;
-  for await (const o of streamDoveadmJson(ctx, ['mailbox', 'status', '-u', account, STATUS_FIELDS.join(' '), name], {
+  for await (const o of streamDoveadmJson(ctx, doveadmMailArgs(['mailbox', 'status'], account, [], [STATUS_FIELDS.join(' '), name], ctx.config.name), {
     overrides: opts.overrides,
     signal: opts.signal,
     accept: [0, 68],

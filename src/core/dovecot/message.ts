@@ -16,10 +16,11 @@
 import { MailopsError, TransportError, UsageError } from '../errors';
 import type { HostContext } from '../hosts/context';
 import { previewMessage, type MessagePreview } from '../mail/mime';
-import { doveadmArgv } from './doveadm';
+import { doveadmArgv, doveadmMailArgs } from './doveadm';
 import { doveadmFailure } from './jsonStream';
 import { openSet, setLabel, type OpenSetOptions, type OpenedSet } from './sets';
 import type { BackupSetRef } from './types';
+import { checkAccountName } from '../names';
 
 export const DEFAULT_MAX_BYTES = 2 * 1024 * 1024;
 export const MESSAGE_FETCH_FIELDS = ['mailbox', 'uid', 'guid', 'size.physical', 'text'] as const;
@@ -232,6 +233,7 @@ export class PagerMessageReader {
  * string (for a sanitiser: never rendered here) and the attachments, from at most `maxBytes` of the message.
  */
 export async function readMessage(ctx: HostContext, account: string, setRef: BackupSetRef, locator: MessageLocator, opts: ReadMessageOptions = {}): Promise<DovecotMessage> {
+  checkAccountName('dovecot', account, { host: ctx.config.name });
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw new UsageError(`maxBytes must be a whole number of bytes above 0 (got ${String(maxBytes)})`);
   if (opts.set) return readFromSet(ctx, account, opts.set, locator, maxBytes, opts);
@@ -257,7 +259,7 @@ async function readFromSet(ctx: HostContext, account: string, set: Pick<OpenedSe
   if (!('guid' in locator) && !('mailboxGuid' in locator) && (mailbox === undefined || mailbox === '')) throw new UsageError('which mailbox? (a UID needs its mailbox)');
   const query = messageQuery(locator, mailbox);
   const what = describeLocator(locator, mailbox);
-  const argv = doveadmArgv(ctx.config, ['-f', 'pager', 'fetch', '-u', account, MESSAGE_FETCH_FIELDS.join(' '), ...query], set.overrides);
+  const argv = doveadmArgv(ctx.config, ['-f', 'pager', ...doveadmMailArgs(['fetch'], account, [], [MESSAGE_FETCH_FIELDS.join(' '), ...query], ctx.config.name)], set.overrides);
   const reader = new PagerMessageReader(maxBytes, (f) => mailbox === undefined || 'mailboxGuid' in locator || sameMailbox(f.mailbox ?? '', mailbox));
   const proc = ctx.transport.spawn(argv, { signal: opts.signal, timeoutMs: opts.timeoutMs ?? 120_000 });
   let stderr = '';

@@ -10,6 +10,7 @@ import { MailopsError } from '../errors';
 import { decodeHeader } from '../mail/mime';
 import type { HostContext } from '../hosts/context';
 import { streamDoveadmJson, type DoveadmCallOptions } from './jsonStream';
+import { doveadmMailArgs } from './doveadm';
 import { mailboxStatus } from './mailboxes';
 import type { MessageSummary } from './types';
 
@@ -141,7 +142,7 @@ export interface FetchOptions extends Pick<DoveadmCallOptions, 'overrides' | 'si
  * The caller is responsible for knowing the mailbox exists (see the trap above).
  */
 export async function* fetchMessages(ctx: HostContext, account: string, query: readonly string[], opts: FetchOptions = {}): AsyncGenerator<FetchedMessage> {
-  for await (const o of streamDoveadmJson(ctx, ['fetch', '-u', account, FETCH_FIELDS.join(' '), ...query], {
+  for await (const o of streamDoveadmJson(ctx, doveadmMailArgs(['fetch'], account, [], [FETCH_FIELDS.join(' '), ...query], ctx.config.name), {
     overrides: opts.overrides,
     signal: opts.signal,
     what: opts.what ?? `listing the messages of ${account} failed`,

@@ -22,11 +22,12 @@ import { runChecked, type HostContext } from '../hosts/context';
 import { withPrivilege } from '../hosts/model';
 import { shellLine } from '../transport/quote';
 import { doveadmFailure, runDoveadm, streamDoveadmJson } from './jsonStream';
-import { doveadmArgv, doveadmBaseArgv } from './doveadm';
+import { doveadmArgv, doveadmBaseArgv, doveadmMailArgs } from './doveadm';
 import { listMailboxes, mailboxStatus, readDovecotSettings, type DovecotSettings } from './mailboxes';
 import { fetchMessages, type FetchedMessage } from './messages';
 import { openSet, setLabel, type OpenSetOptions, type OpenedSet } from './sets';
 import type { BackupSetRef, PlannedMessage, RestoreOpRecord, RestorePlan, RestoreResult, RestoreSelection, RestoreTarget, UndoResult } from './types';
+import { checkAccountName } from '../names';
 
 export const RESTORED_KEYWORD = '$Restored';
 /** GUIDs per doveadm command line (each adds ~60 bytes). */
@@ -131,7 +132,7 @@ async function originalFolders(ctx: HostContext, account: string, guids: Set<str
     return found;
   }
   try {
-    for await (const o of streamDoveadmJson(ctx, ['fetch', '-u', account, 'guid mailbox', 'all'], { overrides: mirror.overrides, signal, what: 'looking up original folders in the mirror failed' })) {
+    for await (const o of streamDoveadmJson(ctx, doveadmMailArgs(['fetch'], account, [], ['guid mailbox', 'all'], ctx.config.name), { overrides: mirror.overrides, signal, what: 'looking up original folders in the mirror failed' })) {
       const g = String(o.guid ?? '');
       const mb = String(o.mailbox ?? '');
       if (guids.has(g) && mb !== settings.lazyExpungeMailbox && !found.has(g)) found.set(g, mb);
@@ -144,6 +145,7 @@ async function originalFolders(ctx: HostContext, account: string, guids: Set<str
 
 /** Plan a restore: read the set, apply the selection, check what is already live. Changes nothing. */
 export async function planRestore(ctx: HostContext, account: string, opts: PlanRestoreOptions): Promise<RestorePlan> {
+  checkAccountName('dovecot', account, { host: ctx.config.name });
   const selection = opts.selection ?? {};
   validateSelection(selection);
   if (opts.source.kind === 'live') throw new UsageError('restore needs a source other than the live mail', { hint: 'use --from mirror, --from archive:ID or --from expunged' });
@@ -208,7 +210,7 @@ export async function planRestore(ctx: HostContext, account: string, opts: PlanR
   const liveGuid = new Map<string, string>();
   const liveMid = new Map<string, string>();
   if (candidates.length) {
-    for await (const o of streamDoveadmJson(ctx, ['fetch', '-u', account, 'guid mailbox hdr.message-id', 'all'], { signal: opts.signal, what: `reading the live mail of ${account} failed` })) {
+    for await (const o of streamDoveadmJson(ctx, doveadmMailArgs(['fetch'], account, [], ['guid mailbox hdr.message-id', 'all'], ctx.config.name), { signal: opts.signal, what: `reading the live mail of ${account} failed` })) {
       const mb = String(o.mailbox ?? '');
       if (mb === settings.lazyExpungeMailbox) continue;
       const g = String(o.guid ?? '');
@@ -277,6 +279,7 @@ cat >>"$OPS" && chmod 0600 "$OPS"
 
 /** Append one record to the account's operation log on the host (created 0600, its folder checked: mo_safe_dir). */
 export async function appendOpsLog(ctx: HostContext, account: string, rec: RestoreOpRecord, signal?: AbortSignal): Promise<string> {
+  checkAccountName('dovecot', account, { host: ctx.config.name });
   const layout = dovecotLayout(ctx.config, account);
   checkBackupRoot(layout.root);
   const b = new ScriptBuilder('mailops-ops-log');
@@ -292,6 +295,7 @@ export async function appendOpsLog(ctx: HostContext, account: string, rec: Resto
 
 /** Every record of the account's operation log (oldest first); unreadable lines are skipped. */
 export async function readOpsLog(ctx: HostContext, account: string, signal?: AbortSignal): Promise<RestoreOpRecord[]> {
+  checkAccountName('dovecot', account, { host: ctx.config.name });
   const path = dovecotLayout(ctx.config, account).opsLog;
   const r = await hostShell(ctx, 'if [ -e "$1" ]; then cat -- "$1"; fi', [path], 'reading the operation log failed', { signal });
   const out: RestoreOpRecord[] = [];
@@ -315,7 +319,7 @@ function newOpId(prefix: 'r' | 'u'): string {
 async function ensureMailbox(ctx: HostContext, account: string, name: string, signal?: AbortSignal): Promise<string> {
   const have = await mailboxStatus(ctx, account, name, { signal });
   if (have) return have.guid;
-  await runDoveadm(ctx, ['mailbox', 'create', '-u', account, name], { signal, what: `creating mailbox ${JSON.stringify(name)} failed` });
+  await runDoveadm(ctx, doveadmMailArgs(['mailbox', 'create'], account, [], [name], ctx.config.name), { signal, what: `creating mailbox ${JSON.stringify(name)} failed` });
   const now = await mailboxStatus(ctx, account, name, { signal });
   if (!now) throw new MailopsError(`mailbox ${JSON.stringify(name)} was created but cannot be found`, { host: ctx.config.name });
   return now.guid;
@@ -324,7 +328,7 @@ async function ensureMailbox(ctx: HostContext, account: string, name: string, si
 /** GUID → uid of the messages of one live mailbox matching a query (default: all). */
 async function liveGuids(ctx: HostContext, account: string, mailboxGuid: string, extra: string[], signal?: AbortSignal): Promise<Map<string, { uid: number; flags: string[] }>> {
   const out = new Map<string, { uid: number; flags: string[] }>();
-  for await (const o of streamDoveadmJson(ctx, ['fetch', '-u', account, 'uid guid flags', 'mailbox-guid', mailboxGuid, ...extra], { signal })) {
+  for await (const o of streamDoveadmJson(ctx, doveadmMailArgs(['fetch'], account, [], ['uid guid flags', 'mailbox-guid', mailboxGuid, ...extra], ctx.config.name), { signal })) {
     out.set(String(o.guid ?? ''), { uid: Number(o.uid), flags: String(o.flags ?? '').split(' ').filter(Boolean) });
   }
   return out;
@@ -351,7 +355,7 @@ export interface ApplyRestoreOptions extends Pick<OpenSetOptions, 'extractChainP
  * $Restored, log the operation. Re-checks nothing already present: make the plan right before.
  */
 export async function applyRestore(ctx: HostContext, plan: RestorePlan, opts: ApplyRestoreOptions = {}): Promise<RestoreResult> {
-  const account = plan.account;
+  const account = checkAccountName('dovecot', plan.account, { host: ctx.config.name });
   const opsLog = dovecotLayout(ctx.config, account).opsLog;
   if (plan.toRestore.length === 0) return { dryRun: false, plan, opId: null, restored: [], notConfirmed: [], opsLog };
   const settings = await readDovecotSettings(ctx, { signal: opts.signal });
@@ -389,7 +393,7 @@ export async function applyRestore(ctx: HostContext, plan: RestorePlan, opts: Ap
         const expected = parent === '' ? g.folder : `${parent}${plan.separator}${g.folder}`;
         if (expected !== g.destination) throw new MailopsError(`internal: destination ${g.destination} does not match import's ${expected}`);
         for (const part of chunks(g.items.map((m) => m.uid), UID_CHUNK)) {
-          await runSupervisedDoveadm(ctx, ['import', '-u', account, ...set.importSource, parent, 'mailbox-guid', srcGuid, 'uid', uidSet(part)], {
+          await runSupervisedDoveadm(ctx, doveadmMailArgs(['import'], account, set.importSource.slice(0, -1), [...set.importSource.slice(-1), parent, 'mailbox-guid', srcGuid, 'uid', uidSet(part)], ctx.config.name), {
             signal: opts.signal,
             what: `importing into ${JSON.stringify(g.destination)} failed`,
           });
@@ -401,7 +405,7 @@ export async function applyRestore(ctx: HostContext, plan: RestorePlan, opts: Ap
         const lazyStatus = await mailboxStatus(ctx, account, lazy, { signal: opts.signal });
         if (!lazyStatus) throw new MailopsError(`the mailbox ${lazy} no longer exists`, { host: ctx.config.name });
         for (const part of chunks(g.items.map((m) => m.guid), GUID_CHUNK)) {
-          await runDoveadm(ctx, ['move', '-u', account, g.destination, 'mailbox-guid', lazyStatus.guid, ...guidQuery(part)], {
+          await runDoveadm(ctx, doveadmMailArgs(['move'], account, [], [g.destination, 'mailbox-guid', lazyStatus.guid, ...guidQuery(part)], ctx.config.name), {
             signal: opts.signal,
             what: `moving messages from ${lazy} into ${JSON.stringify(g.destination)} failed`,
           });
@@ -412,7 +416,7 @@ export async function applyRestore(ctx: HostContext, plan: RestorePlan, opts: Ap
       if (!dest) throw new MailopsError(`the restore did not create ${JSON.stringify(g.destination)}`, { host: ctx.config.name, hint: 'read the Dovecot log on the host' });
       const guids = g.items.map((m) => m.guid);
       for (const part of chunks(guids, GUID_CHUNK)) {
-        await runDoveadm(ctx, ['flags', 'add', '-u', account, RESTORED_KEYWORD, 'mailbox-guid', dest.guid, ...guidQuery(part)], {
+        await runDoveadm(ctx, doveadmMailArgs(['flags', 'add'], account, [], [RESTORED_KEYWORD, 'mailbox-guid', dest.guid, ...guidQuery(part)], ctx.config.name), {
           signal: opts.signal,
           what: `marking restored messages in ${JSON.stringify(g.destination)} failed`,
         });
@@ -440,6 +444,7 @@ export interface UndoOptions {
 
 /** Expunge exactly the messages a restore added (still carrying $Restored, in the folders it logged). */
 export async function undoRestore(ctx: HostContext, account: string, opId: string, opts: UndoOptions = {}): Promise<UndoResult> {
+  checkAccountName('dovecot', account, { host: ctx.config.name });
   const log = await readOpsLog(ctx, account, opts.signal);
   const op = log.find((r) => r.id === opId && r.kind === 'restore');
   if (!op) {
@@ -478,7 +483,7 @@ export async function undoRestore(ctx: HostContext, account: string, opId: strin
   for (const w of work) {
     for (const part of chunks(w.uids, UID_CHUNK)) {
       // The keyword guards against a UID that changed hands since the lookup (it cannot, but be sure).
-      await runDoveadm(ctx, ['expunge', '-u', account, 'mailbox-guid', w.mailboxGuid, 'keyword', RESTORED_KEYWORD, 'uid', uidSet(part)], {
+      await runDoveadm(ctx, doveadmMailArgs(['expunge'], account, [], ['mailbox-guid', w.mailboxGuid, 'keyword', RESTORED_KEYWORD, 'uid', uidSet(part)], ctx.config.name), {
         signal: opts.signal,
         what: `expunging restored messages from ${JSON.stringify(w.folder)} failed`,
       });

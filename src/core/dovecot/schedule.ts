@@ -3,8 +3,10 @@ import type { HostContext } from '../hosts/context';
 import { dovecotBackupRoot } from '../backup/layout';
 import { installSchedule, removeSchedule, scheduleName, scheduleStatus, type ScheduleStatus } from '../backup/schedule';
 import { buildDovecotBackupScript, type BackupKind, type BackupOptions } from './backup';
+import { checkAccountName } from '../names';
 
 export function dovecotScheduleName(account: string, kind: BackupKind): string {
+  checkAccountName('dovecot', account);
   return scheduleName('dovecot', kind, account);
 }
 

@@ -24,6 +24,7 @@ import { withPrivilege } from '../hosts/model';
 import { shellLine } from '../transport/quote';
 import type { DovecotDialect } from './dialect';
 import { doveadmBaseArgv } from './doveadm';
+import { checkAccountName } from '../names';
 
 /** The marker file in the root of every mirror (and so in every archive of a mirror); a live archive
  * keeps it beside the tar as ID.set, and extraction puts it at the root. */
@@ -174,6 +175,7 @@ export function judgeProof(p: ProofOutput, c: ProofContext): void {
  * archive point's .meta file (its set_id), or null for the mirror. One round trip.
  */
 export async function proveSetRead(ctx: HostContext, c: Omit<ProofContext, 'host' | 'command'> & { meta: string | null }, signal?: AbortSignal): Promise<void> {
+  checkAccountName('dovecot', c.account, { host: ctx.config.name });
   const doveadm = doveadmBaseArgv(ctx.config, c.overrides);
   const args = [c.account, c.dir, SET_MARKER, c.meta ?? ''];
   const argv = withPrivilege(['sh', '-c', SET_PROOF_SCRIPT, 'mailops-set-proof', ...args, ...doveadm], ctx.config.privilege);

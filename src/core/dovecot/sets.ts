@@ -29,6 +29,7 @@ import { backupLocation, copyImportSource, copyOverrides, lazyExpungeHint, type 
 import { readDovecotSettings, requireDialect, type DovecotSettings } from './mailboxes';
 import { proveSetRead } from './setProof';
 import type { BackupSetRef } from './types';
+import { checkAccountName } from '../names';
 
 export { backupLocation, type MaildirLayout };
 
@@ -196,6 +197,7 @@ export async function addMissingTmpDirs(ctx: HostContext, maildir: string, signa
 }
 
 export async function openSet(ctx: HostContext, account: string, ref: BackupSetRef, opts: OpenSetOptions = {}): Promise<OpenedSet> {
+  checkAccountName('dovecot', account, { host: ctx.config.name });
   const settings = opts.settings ?? (await readDovecotSettings(ctx, { signal: opts.signal }));
   const dialect = requireDialect(ctx, settings);
   const layout = dovecotLayout(ctx.config, account);

@@ -15,10 +15,12 @@
  */
 import type { HostContext } from '../hosts/context';
 import { streamDoveadmJson } from './jsonStream';
+import { doveadmMailArgs } from './doveadm';
 import { listMailboxes, readDovecotSettings } from './mailboxes';
 import { decodeHeader, unixToIso } from './messages';
 import { openSet, type OpenSetOptions } from './sets';
 import type { BackupSetRef, VerifyMailbox, VerifyReport, VerifySample } from './types';
+import { checkAccountName } from '../names';
 
 const SAMPLES = 5;
 
@@ -42,6 +44,7 @@ interface MissingEntry {
 }
 
 export async function verifyAccount(ctx: HostContext, account: string, opts: VerifyOptions = {}): Promise<VerifyReport> {
+  checkAccountName('dovecot', account, { host: ctx.config.name });
   const ref = opts.set ?? { kind: 'mirror' };
   const settings = await readDovecotSettings(ctx, { signal: opts.signal });
   const lazy = settings.lazyExpungeMailbox;
@@ -72,14 +75,14 @@ export async function verifyAccount(ctx: HostContext, account: string, opts: Ver
       // Backup side: GUID → uid.
       const inBackup = new Map<string, number>();
       if (bb && bb.messages > 0) {
-        for await (const o of streamDoveadmJson(ctx, ['fetch', '-u', account, 'uid guid', 'mailbox-guid', bb.guid], { overrides: set.overrides, signal: opts.signal, what: `reading ${name} in ${set.label} failed` })) {
+        for await (const o of streamDoveadmJson(ctx, doveadmMailArgs(['fetch'], account, [], ['uid guid', 'mailbox-guid', bb.guid], ctx.config.name), { overrides: set.overrides, signal: opts.signal, what: `reading ${name} in ${set.label} failed` })) {
           inBackup.set(String(o.guid ?? ''), Number(o.uid));
         }
       }
       row.backup = inBackup.size;
       // Live side, streamed.
       if (lb && lb.messages > 0) {
-        for await (const o of streamDoveadmJson(ctx, ['fetch', '-u', account, 'uid guid date.received.unixtime date.saved.unixtime hdr.subject', 'mailbox-guid', lb.guid], { signal: opts.signal, what: `reading ${name} of ${account} failed` })) {
+        for await (const o of streamDoveadmJson(ctx, doveadmMailArgs(['fetch'], account, [], ['uid guid date.received.unixtime date.saved.unixtime hdr.subject', 'mailbox-guid', lb.guid], ctx.config.name), { signal: opts.signal, what: `reading ${name} of ${account} failed` })) {
           row.live++;
           const guid = String(o.guid ?? '');
           if (inBackup.delete(guid)) continue;
@@ -138,7 +141,7 @@ export async function verifyAccount(ctx: HostContext, account: string, opts: Ver
 
 async function samples(ctx: HostContext, account: string, mailboxGuid: string, uids: number[], overrides: Record<string, string>, signal?: AbortSignal): Promise<VerifySample[]> {
   const out: VerifySample[] = [];
-  for await (const o of streamDoveadmJson(ctx, ['fetch', '-u', account, 'uid guid date.received.unixtime hdr.subject', 'mailbox-guid', mailboxGuid, 'uid', uids.join(',')], { overrides, signal })) {
+  for await (const o of streamDoveadmJson(ctx, doveadmMailArgs(['fetch'], account, [], ['uid guid date.received.unixtime hdr.subject', 'mailbox-guid', mailboxGuid, 'uid', uids.join(',')], ctx.config.name), { overrides, signal })) {
     out.push({ guid: String(o.guid ?? ''), uid: Number(o.uid), subject: decodeHeader(String(o['hdr.subject'] ?? '')), received: unixToIso(o['date.received.unixtime']) });
   }
   return out;

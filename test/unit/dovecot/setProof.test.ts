@@ -104,7 +104,9 @@ describe('the marker the backup script writes', () => {
   });
 
   test('a hostile account name survives the trip through mo_set_marker (real sh)', () => {
-    const account = 'zoë $(touch /tmp/mailops-pwned-unit) `id`\nx=y';
+    // A newline (which could forge a key line) never gets this far: account names are checked (names.ts, 11.6).
+    assert.throws(() => buildDovecotBackupScript({ name: 'h', transport: 'ssh', server: 'dovecot', privilege: { mode: 'none' } }, 'zoë\nx=y', { kind: 'mirror' }), /control characters/);
+    const account = 'zoë $(touch /tmp/mailops-pwned-unit) `id` x=y %0A';
     const built = buildDovecotBackupScript({ name: 'h', transport: 'ssh', server: 'dovecot', privilege: { mode: 'none' } }, account, { kind: 'mirror' });
     // The script's functions without its body: everything before the body's first command.
     const functions = built.script.slice(0, built.script.indexOf('\numask 066\n'));
