@@ -24,7 +24,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Mailop
   const hostsView = vscode.window.createTreeView('mailops.hosts', { treeDataProvider: hostsProvider, showCollapseAll: true });
   const tasks = new MailopsTasks(connections);
   context.subscriptions.push(connections, hostsProvider, hostsView, tasks, registerMessageDocuments(connections));
-  context.subscriptions.push(...registerCommands({ context, hostsProvider, connections, tasks }));
+  context.subscriptions.push(...registerCommands({ context, hostsProvider, hostsView, connections, tasks }));
   registerLogs(context, { hosts: connections });
   registerPreview(context, { hostContext: (host) => connections.get(host), tasks });
   await hostsProvider.refresh();
