@@ -24,7 +24,7 @@ import { TransportError, type ErrorDetails } from '../errors';
 import type { ResolvedSshTarget } from '../hosts/sshConfig';
 import { checkHostKey, fingerprintSha256, formatKnownHostsLine, keyTypeOf, knownHostsName, parseKnownHosts, type KnownHostEntry } from './knownHosts';
 import { shellLine } from './quote';
-import type { ConnectionState, ExitStatus, Prompter, RemoteProcess, RunOptions, RunResult, SpawnOptions, Transport } from './types';
+import type { ConnectionState, ExitStatus, Prompter, RemoteProcess, RunOptions, RunResult, SecretQuestion, SecretSubject, SpawnOptions, Transport } from './types';
 import { collectRun, type LogFn } from './run';
 
 export interface SshTransportOptions {
@@ -283,6 +283,7 @@ export class SshTransport implements Transport {
   private readonly killGraceMs: number;
   private closing = false;
   private _localPort?: number;
+  private _peer?: { address: string; port: number; hostKey: string };
   /** Bumped when a connection ends, so late callbacks of the old one are ignored. */
   private generation = 0;
   private openSeqCounter = 0;
@@ -295,6 +296,10 @@ export class SshTransport implements Transport {
 
   get state(): ConnectionState {
     return this._state;
+  }
+
+  get peer(): { address: string; port: number; hostKey: string } | undefined {
+    return this._peer;
   }
 
   /** Local TCP port of the latest connection attempt (to find it in the server's sshd log), if any. */
@@ -571,10 +576,20 @@ export class SshTransport implements Transport {
     const steps = this.authSteps(t);
     let stepIndex = 0;
     const keyName = knownHostsName(t.hostKeyAlias ?? t.hostName, t.hostKeyAlias ? 22 : t.port);
+    /** The verified host key: part of what a password of this server unlocks (SecretSubject). */
+    let hostKey = '';
+    /** Secrets answered for the method being tried: rejected when the server asks again, accepted on 'ready'. */
+    let given: SecretQuestion[] = [];
+    const settleGiven = (accepted: boolean): void => {
+      for (const q of given.splice(0)) this.opts.prompter.secretOutcome?.(q, accepted);
+    };
 
     const hostVerifier = (key: Buffer, verify: (ok: boolean) => void): void => {
       this.verifyHostKey(t, keyName, key, hostLabel).then(
-        () => verify(true),
+        () => {
+          hostKey = fingerprintSha256(key);
+          verify(true);
+        },
         (e: unknown) => {
           refusal = e instanceof TransportError ? e : new TransportError('host-key-unknown', (e as Error).message, { host: hostLabel });
           verify(false);
@@ -584,10 +599,13 @@ export class SshTransport implements Transport {
 
     const authHandler = (methodsLeft: AuthenticationType[] | null, _partial: boolean | null, next: (m: AnyAuthMethod | false) => void): void => {
       const allowed = (m: string) => !methodsLeft || methodsLeft.includes(m as AuthenticationType);
+      // Called again: the method tried last was refused, and with it the secrets it carried.
+      settleGiven(false);
+      const login: SecretSubject = { kind: 'ssh-login', user: t.user, address: t.hostName, port: t.port, hostKey };
       const tryNext = async (): Promise<void> => {
         while (stepIndex < steps.length) {
           const step = steps[stepIndex++]!;
-          const method = await this.prepareAuth(step, t, hostLabel, allowed);
+          const method = await this.prepareAuth(step, t, hostLabel, allowed, login, (q) => given.push(q));
           if (method === 'cancel') {
             authError = new TransportError('cancelled', 'authentication cancelled', { host: hostLabel, hint: 'run the command again and answer the prompt' });
             return next(false);
@@ -638,6 +656,8 @@ export class SshTransport implements Transport {
       };
       c.once('ready', () => {
         settled = true;
+        settleGiven(true);
+        if (!isJump) this._peer = { address: t.hostName, port: t.port, hostKey };
         // Commands are small request/response exchanges on a long-lived connection: with Nagle's algorithm
         // each channel open/exec/close waits for the peer's delayed ACK (about 90 ms a command measured
         // here). OpenSSH sets TCP_NODELAY for interactive sessions for the same reason.
@@ -692,8 +712,19 @@ export class SshTransport implements Transport {
     return steps;
   }
 
-  /** The ssh2 auth method for one step, undefined to skip it, 'cancel' when the person cancelled a prompt. */
-  private async prepareAuth(step: AuthStep, t: ResolvedSshTarget, hostLabel: string, allowed: (m: string) => boolean): Promise<AnyAuthMethod | undefined | 'cancel'> {
+  /**
+   * The ssh2 auth method for one step, undefined to skip it, 'cancel' when the person cancelled a prompt.
+   * Secrets sent to the server are reported through `given` (their outcome is known later); a passphrase's
+   * outcome is known here.
+   */
+  private async prepareAuth(
+    step: AuthStep,
+    t: ResolvedSshTarget,
+    hostLabel: string,
+    allowed: (m: string) => boolean,
+    login: SecretSubject,
+    given: (q: SecretQuestion) => void,
+  ): Promise<AnyAuthMethod | undefined | 'cancel'> {
     const username = t.user;
     switch (step.kind) {
       case 'agent':
@@ -714,12 +745,15 @@ export class SshTransport implements Transport {
           return undefined;
         }
         for (let attempt = 0; attempt < 3; attempt++) {
-          const passphrase = await this.opts.prompter.askSecret({
-            host: hostLabel, user: username, kind: 'passphrase', echo: false,
+          const q: SecretQuestion = {
+            host: hostLabel, user: username, kind: 'passphrase', echo: false, subject: { kind: 'key-file', file: step.file },
             prompt: attempt === 0 ? `Passphrase for key ${step.file}:` : `Wrong passphrase. Passphrase for key ${step.file}:`,
-          });
+          };
+          const passphrase = await this.opts.prompter.askSecret(q);
           if (passphrase === undefined) return 'cancel';
-          if (!(ssh2utils.parseKey(data, passphrase) instanceof Error)) return { type: 'publickey', username, key: data, passphrase };
+          const ok = !(ssh2utils.parseKey(data, passphrase) instanceof Error);
+          this.opts.prompter.secretOutcome?.(q, ok);
+          if (ok) return { type: 'publickey', username, key: data, passphrase };
         }
         this.log('warn', `${hostLabel}: wrong passphrase for ${step.file}, skipping it`);
         return undefined;
@@ -734,14 +768,16 @@ export class SshTransport implements Transport {
             void (async () => {
               const answers: string[] = [];
               for (const p of prompts) {
-                const a = await prompter.askSecret({
-                  host: hostLabel, user: username, kind: 'keyboard-interactive', echo: p.echo === true,
+                const q: SecretQuestion = {
+                  host: hostLabel, user: username, kind: 'keyboard-interactive', echo: p.echo === true, subject: login,
                   prompt: [name, instructions, p.prompt].filter((s) => s && s.trim()).join('\n'),
-                });
+                };
+                const a = await prompter.askSecret(q);
                 if (a === undefined) {
                   finish([]);
                   return;
                 }
+                given(q);
                 answers.push(a);
               }
               finish(answers);
@@ -751,11 +787,13 @@ export class SshTransport implements Transport {
       }
       case 'password': {
         if (!allowed('password')) return undefined;
-        const pw = await this.opts.prompter.askSecret({
-          host: hostLabel, user: username, kind: 'password', echo: false,
+        const q: SecretQuestion = {
+          host: hostLabel, user: username, kind: 'password', echo: false, subject: login,
           prompt: step.attempt === 1 ? `${username}@${t.hostName}'s password:` : `Permission denied, please try again. ${username}@${t.hostName}'s password:`,
-        });
+        };
+        const pw = await this.opts.prompter.askSecret(q);
         if (pw === undefined) return 'cancel';
+        given(q);
         return { type: 'password', username, password: pw };
       }
     }
