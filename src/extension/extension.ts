@@ -30,7 +30,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Mailop
   await hostsProvider.refresh();
 
   if (context.extensionMode === vscode.ExtensionMode.Test) {
-    return { hostsProvider, contextKeys: contextSnapshot, connections, tasks };
+    return { hostsProvider, contextKeys: contextSnapshot, connections, tasks, logUri: context.logUri };
   }
   return undefined;
 }

@@ -234,10 +234,15 @@ export class EditorPrompter implements Prompter {
     });
   }
 
-  /** Keep a Cyrus admin password for an endpoint (as choosing "remember" does once it worked). */
-  async rememberCyrusAdmin(ctx: HostContext, ep: AdminEndpoint, password: string): Promise<void> {
+  /** Keep a secret for what it unlocks (as choosing "remember" does once it worked), from host `host`. */
+  async remember(target: SecretTarget, host: string, value: string): Promise<void> {
     await this.ready;
-    await this.store({ kind: 'cyrus-admin', admin: ep.user, imapHost: ep.host, imapPort: ep.port, host: await hostIdentity(ctx) }, ctx.config.name, password);
+    await this.store(target, host, value);
+  }
+
+  /** Keep a Cyrus admin password for an endpoint on the host of `ctx`. */
+  async rememberCyrusAdmin(ctx: HostContext, ep: AdminEndpoint, password: string): Promise<void> {
+    await this.remember({ kind: 'cyrus-admin', admin: ep.user, imapHost: ep.host, imapPort: ep.port, host: await hostIdentity(ctx) }, ctx.config.name, password);
   }
 
   private index(): IndexEntry[] {

@@ -373,11 +373,11 @@ async function askAdminPassword(ctx: HostContext, ep: AdminEndpoint, out: TaskOu
 export function actionRunner(connections: Connections, from: TaskOrigin = 'command'): ActionRunner {
   return async (d, out, signal) => {
     if (from === 'unattended' && WRITING_ACTIONS.has(d.action) && !d.dryRun) {
-      out.problem('error', `a ${d.action} task from tasks.json that runs on its own (runOptions.runOn: folderOpen) is refused`, 'task-unattended');
+      out.problem('error', `this ${d.action} task from tasks.json starts by itself when the folder opens (runOptions.runOn: folderOpen): refused`, 'task-unattended');
       return {
         code: 1,
         summary: vscode.l10n.t(
-          'exit 1: refused: a {0} from tasks.json that starts by itself when the folder opens would write into mailboxes with nobody asked; nothing was changed. Run it from Terminal > Run Task (it then asks first), or remove its runOptions.runOn.',
+          'exit 1: refused: this {0} task from tasks.json starts by itself when the folder opens (runOptions.runOn: folderOpen) and would write into mailboxes with nobody asked; nothing was changed. Run it from Terminal > Run Task (it then asks first), or remove its runOptions.runOn.',
           d.action,
         ),
       };
