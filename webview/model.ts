@@ -9,7 +9,7 @@ import type { PreviewFilters, PreviewRow, PreviewSort, SortKey } from '../src/sh
 /** A row plus the values filtering and sorting need, computed once when the row arrives. */
 export interface RowRecord {
   readonly row: PreviewRow;
-  /** Lower-cased from, to, subject, folder, message-id: what the search box matches. */
+  /** Lower-cased from, to, subject, folder, destination, message-id: what the search box matches. */
   readonly haystack: string;
   /** Epoch ms of `row.date`, NaN when the date is unknown. */
   readonly time: number;
@@ -40,7 +40,7 @@ export function formatSize(bytes: number): string {
 
 export function toRecord(row: PreviewRow): RowRecord {
   const time = row.date ? Date.parse(row.date) : Number.NaN;
-  const haystack = [row.from, row.to ?? '', row.subject, row.folder, row.messageId ?? ''].join('\n').toLowerCase();
+  const haystack = [row.from, row.to ?? '', row.subject, row.folder, row.destination, row.messageId ?? ''].join('\n').toLowerCase();
   return { row, haystack, time, day: localDay(time) };
 }
 
@@ -82,6 +82,7 @@ function compareBy(key: SortKey, a: RowRecord, b: RowRecord): number {
     case 'from':
     case 'subject':
     case 'folder':
+    case 'destination':
       return collator.compare(a.row[key], b.row[key]);
   }
 }
@@ -153,6 +154,13 @@ export function toggleAllVisible(selected: ReadonlySet<string>, view: readonly n
     else next.add(id);
   }
   return next;
+}
+
+/** How many of these ids are `new` (what a restore would bring back; `present` ones are skipped). */
+export function countNew(ids: readonly string[], byId: ReadonlyMap<string, RowRecord>): number {
+  let n = 0;
+  for (const id of ids) if (byId.get(id)?.row.status === 'new') n++;
+  return n;
 }
 
 /** The ids a restore acts on: selected AND visible under the current filters, in view order. */

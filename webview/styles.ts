@@ -14,6 +14,8 @@ appStyles.replaceSync(css`
     overflow: hidden;
   }
   mailops-restore-preview { display: block; height: 100vh; }
+  mailops-preview-grid, mailops-preview-detail { display: block; height: 100%; min-width: 0; }
+  mailops-preview-toolbar, mailops-preview-footer { display: flex; flex-direction: column; gap: 8px; }
   .app { display: flex; flex-direction: column; height: 100%; box-sizing: border-box; padding: 8px 12px; gap: 8px; }
   .plan-header, .filters, .target, .preview-tools { display: flex; align-items: center; gap: 8px; flex-wrap: wrap; }
   .plan-header .sep { color: var(--vscode-descriptionForeground, #9d9d9d); }
@@ -25,14 +27,19 @@ appStyles.replaceSync(css`
   .pane { height: 100%; overflow: hidden; display: flex; flex-direction: column; }
   .banner { padding: 6px 8px; border: 1px solid var(--vscode-inputValidation-errorBorder, #be1100); background: var(--vscode-inputValidation-errorBackground, #5a1d1d); }
 
-  .grid { display: flex; flex-direction: column; height: 100%; outline: none; }
+  .grid { display: flex; flex-direction: column; height: 100%; outline: none; min-width: 0; }
   .grid:focus-visible { outline: 1px solid var(--vscode-focusBorder, #0078d4); outline-offset: -1px; }
-  .grid-head { flex: none; border-bottom: 1px solid var(--vscode-panel-border, #2b2b2b); }
-  .grid-body { flex: 1; overflow-y: auto; overflow-x: hidden; position: relative; contain: strict; }
+  /* The same scroll bar gutter in head and body: the header's columns line up with the rows'. */
+  .grid-head { flex: none; border-bottom: 1px solid var(--vscode-panel-border, #2b2b2b); overflow: hidden; scrollbar-gutter: stable; }
+  .grid-body { flex: 1; overflow-y: auto; overflow-x: hidden; position: relative; contain: strict; scrollbar-gutter: stable; }
+  .grid-body::-webkit-scrollbar { width: 10px; }
+  .grid-body::-webkit-scrollbar-thumb { background: var(--vscode-scrollbarSlider-background, rgba(121, 121, 121, 0.4)); }
+  .grid-body::-webkit-scrollbar-thumb:hover { background: var(--vscode-scrollbarSlider-hoverBackground, rgba(100, 100, 100, 0.7)); }
   .grid-spacer { position: relative; width: 100%; }
   .row {
     display: grid;
-    grid-template-columns: 28px minmax(120px, 1.3fr) minmax(160px, 2.2fr) 142px 72px minmax(90px, 1fr) 76px;
+    /* columns.ts chooses the columns that fit the grid's width (Status and Destination always) */
+    grid-template-columns: var(--mailops-grid-columns);
     height: ${ROW_HEIGHT_PX}px; line-height: ${ROW_HEIGHT_PX}px; box-sizing: border-box;
     cursor: default; user-select: none;
   }
@@ -44,6 +51,9 @@ appStyles.replaceSync(css`
   .grid:focus .row.focused { outline: 1px solid var(--vscode-list-focusOutline, #0078d4); outline-offset: -1px; }
   .cell { overflow: hidden; white-space: nowrap; text-overflow: ellipsis; padding: 0 6px; }
   .cell.num { font-variant-numeric: tabular-nums; }
+  /* Folder paths lose their start, not their end, when cut: "…0415/Archive" tells where a message goes. */
+  .cell.path { direction: rtl; text-align: left; }
+  .cell.path > span { direction: ltr; unicode-bidi: isolate; }
   .cell-select { display: flex; align-items: center; justify-content: center; padding: 0; }
   .check { color: var(--vscode-descriptionForeground, #9d9d9d); }
   .selected .check { color: inherit; }

@@ -17,7 +17,10 @@
  */
 
 export const PREVIEW_VIEW_TYPE = 'mailops.restorePreview';
-export const PREVIEW_PROTOCOL_VERSION = 1;
+/** The attribute of the page's <mailops-restore-preview> that carries the l10n bundle as JSON (html.ts). */
+export const PREVIEW_L10N_ATTRIBUTE = 'data-l10n';
+/** 2: rows carry their destination, progress is structured (no English text crosses), restores are confirmed in steps. */
+export const PREVIEW_PROTOCOL_VERSION = 2;
 
 /** Rows per `plan/rows` notification: 100,000 rows arrive as 50 messages of a few hundred kB each. */
 export const PLAN_CHUNK_SIZE = 2000;
@@ -53,9 +56,14 @@ export interface PreviewRow {
   readonly date: string;
   /** Bytes. */
   readonly size: number;
-  /** Folder (Dovecot mailbox name, Cyrus mailbox) the message came from. */
+  /** Folder (Dovecot mailbox name, Cyrus mailbox) the message is in, in the source set. */
   readonly folder: string;
-  /** `present`: the target already holds this message (same GUID / Message-ID) and it will be skipped. */
+  /**
+   * The live folder, as the engine planned it: where a `new` message will go (for the plan's target), or where a
+   * `present` one already is. Faces show it; they never derive it.
+   */
+  readonly destination: string;
+  /** `present`: the account already holds this message (same GUID / Message-ID) and it will be skipped. */
   readonly status: RowStatus;
   readonly source: PreviewEngine;
   /** Cyrus only: when the message was expunged (ISO 8601). */
@@ -73,11 +81,31 @@ export interface PreviewOrigin {
   readonly source: string;
 }
 
+/** What a preview's `source` names, for titles and headers (each face words it in its own language). */
+export type SourceName =
+  | { readonly kind: 'mirror' }
+  | { readonly kind: 'archive'; readonly id: string }
+  | { readonly kind: 'expunged' }
+  | { readonly kind: 'other'; readonly name: string };
+
+/** `mirror`, `archive:ID`, `expunged` (what the tree passes and the CLI takes after --from). */
+export function sourceName(source: string): SourceName {
+  if (source === 'mirror') return { kind: 'mirror' };
+  if (source === 'expunged') return { kind: 'expunged' };
+  if (source.startsWith('archive:') && source.length > 'archive:'.length) return { kind: 'archive', id: source.slice('archive:'.length) };
+  return { kind: 'other', name: source };
+}
+
 /** The header above the table. */
 export interface PlanHeader {
   readonly origin: PreviewOrigin;
   /** `Restored/YYYY-MM-DD HHMM` (local time of the extension host, see `defaultTargetFolder`). */
   readonly defaultTarget: string;
+  /**
+   * The target the rows' destinations were planned for. Absent (a header sent before the engine planned): a new
+   * folder `defaultTarget` when `folderTargetAllowed`, else the original folders.
+   */
+  readonly target?: RestoreTarget;
   /** Whether "into the original folders" is offered (Cyrus unexpunge always restores into the original mailbox). */
   readonly intoOriginalAllowed: boolean;
   /** Whether a separate target folder can be chosen at all. */
@@ -98,10 +126,33 @@ export interface PreviewContent {
   readonly truncated?: boolean;
 }
 
+/** One folder and how many messages go to (or went to) it. */
+export interface FolderCount {
+  readonly folder: string;
+  readonly messages: number;
+}
+
+/**
+ * How far a restore is, as the engine reports it (structured: the webview words it). `done` of `total` messages
+ * carried out; `folder` → `destination` is the group the engine works on now.
+ */
 export interface RestoreProgress {
   readonly done: number;
   readonly total: number;
-  readonly message?: string;
+  readonly unit: 'message';
+  readonly folder?: string;
+  readonly destination?: string;
+}
+
+/** What a confirmed restore will do, from the plan made right before it (shown in the dialog and while it runs). */
+export interface RestoreSummary {
+  /** Messages that will be restored. */
+  readonly messages: number;
+  /** Chosen messages already in the account: skipped. */
+  readonly skipped: number;
+  readonly target: RestoreTarget;
+  /** Where they go, in plan order. */
+  readonly destinations: readonly FolderCount[];
 }
 
 export interface VerifyOutcome {
@@ -115,11 +166,12 @@ export interface VerifyOutcome {
 
 export interface RestoreOutcome {
   readonly restored: number;
-  /** Skipped because they are already present in the target. */
+  /** Skipped because they are already present in the account. */
   readonly skipped: number;
   readonly failed: number;
-  /** Where the messages went, as the operator would name it. */
-  readonly target: string;
+  readonly target: RestoreTarget;
+  /** The live folders the messages were restored into, in plan order. */
+  readonly destinations: readonly FolderCount[];
   readonly verify: VerifyOutcome;
 }
 
@@ -135,7 +187,8 @@ export interface PreviewError {
 // webview -> extension
 
 export type WebviewCommand =
-  | { readonly type: 'ready'; readonly protocol: number }
+  /** The page is up; `target`: the operator's target kept from before a reload (the plan is made for it). */
+  | { readonly type: 'ready'; readonly protocol: number; readonly target?: RestoreTarget }
   | { readonly type: 'select'; readonly ids: readonly string[] }
   | { readonly type: 'setTarget'; readonly target: RestoreTarget }
   | { readonly type: 'runRestore'; readonly ids: readonly string[]; readonly target: RestoreTarget }
@@ -174,8 +227,14 @@ export type ExtensionNotification =
   | { readonly type: 'plan/start'; readonly header: PlanHeader; readonly loadId: number }
   /** The next chunk (`seq` counts from 0 within one `loadId`). */
   | { readonly type: 'plan/rows'; readonly loadId: number; readonly seq: number; readonly rows: readonly PreviewRow[] }
-  | { readonly type: 'plan/end'; readonly loadId: number; readonly total: number }
-  | { readonly type: 'restore/started'; readonly total: number; readonly target: string }
+  /** The last chunk was sent; `header`: the header as the engine's plan settled it (its target, default folder). */
+  | { readonly type: 'plan/end'; readonly loadId: number; readonly total: number; readonly header?: PlanHeader }
+  /** A runRestore was checked against a fresh plan; the operator is asked now (nothing has started). */
+  | { readonly type: 'restore/confirming'; readonly summary: RestoreSummary }
+  /** The operator said no (or closed the dialog): nothing was done. */
+  | { readonly type: 'restore/declined' }
+  /** Confirmed: the restore runs. */
+  | { readonly type: 'restore/started'; readonly summary: RestoreSummary }
   | { readonly type: 'restore/progress'; readonly progress: RestoreProgress }
   | { readonly type: 'restore/result'; readonly result: RestoreOutcome }
   | { readonly type: 'error'; readonly scope: ErrorScope; readonly error: PreviewError };
@@ -185,7 +244,7 @@ export type ExtensionMessage = ExtensionNotification | PreviewResponse;
 // ---------------------------------------------------------------------------------------------------------------
 // Webview state kept with vscode.setState (survives hiding and window reload; the serializer gets it back).
 
-export type SortKey = 'from' | 'subject' | 'date' | 'size' | 'folder' | 'status';
+export type SortKey = 'from' | 'subject' | 'date' | 'size' | 'folder' | 'destination' | 'status';
 export type SortDir = 'asc' | 'desc';
 export type StatusFilter = 'all' | 'new' | 'present';
 
@@ -227,20 +286,39 @@ export function defaultTargetFolder(now: Date): string {
   return `Restored/${now.getFullYear()}-${p(now.getMonth() + 1)}-${p(now.getDate())} ${p(now.getHours())}${p(now.getMinutes())}`;
 }
 
+/** Why a target folder name is refused (each face words it); see targetFolderProblem. */
+export type TargetProblem = 'empty' | 'tooLong' | 'control' | 'wildcard' | 'emptySegment' | 'dotSegment';
+
 /** Why a target folder name is refused, or undefined when it is fine (IMAP mailbox names: no controls, no `*%`). */
-export function targetFolderProblem(folder: string): string | undefined {
-  if (folder.trim() === '') return 'The target folder is empty.';
-  if (folder.length > LIMITS.folderLength) return `The target folder name is longer than ${LIMITS.folderLength} characters.`;
+export function targetFolderProblem(folder: string): TargetProblem | undefined {
+  if (folder.trim() === '') return 'empty';
+  if (folder.length > LIMITS.folderLength) return 'tooLong';
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(folder)) return 'The target folder name contains control characters.';
-  if (/[*%]/.test(folder)) return 'The target folder name contains an IMAP wildcard (* or %).';
-  if (folder.startsWith('/') || folder.endsWith('/') || folder.includes('//')) return 'The target folder name has an empty path segment.';
-  if (folder.split('/').some((s) => s === '.' || s === '..')) return 'The target folder name contains "." or ".." as a segment.';
+  if (/[\u0000-\u001f\u007f]/.test(folder)) return 'control';
+  if (/[*%]/.test(folder)) return 'wildcard';
+  if (folder.startsWith('/') || folder.endsWith('/') || folder.includes('//')) return 'emptySegment';
+  if (folder.split('/').some((s) => s === '.' || s === '..')) return 'dotSegment';
   return undefined;
 }
 
+/** The target for the log (English, never shown in the UI: the faces word targets themselves). */
 export function describeTarget(target: RestoreTarget): string {
   return target.kind === 'original' ? '(original folders)' : target.folder;
+}
+
+/** The target a header's rows were planned for (see PlanHeader.target). */
+export function plannedTarget(h: PlanHeader): RestoreTarget {
+  return h.target ?? (h.folderTargetAllowed ? { kind: 'folder', folder: h.defaultTarget } : { kind: 'original' });
+}
+
+export function sameTarget(a: RestoreTarget | undefined, b: RestoreTarget | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.kind === b.kind && (a.kind === 'original' || a.folder === (b as { folder: string }).folder);
+}
+
+/** Whether a header offers this target. */
+export function targetAllowed(h: PlanHeader, t: RestoreTarget): boolean {
+  return t.kind === 'original' ? h.intoOriginalAllowed : h.folderTargetAllowed;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -288,26 +366,23 @@ export function isPreviewOrigin(v: unknown): v is PreviewOrigin {
   return isObj(v) && isEngine(v.engine) && isStr(v.host, 256) && v.host.length > 0 && isStr(v.account, 512) && v.account.length > 0 && isStr(v.source, 512);
 }
 
+type Guard = (v: Obj) => boolean;
+
+/** One guard per webview message type: adding a type to the union without its guard is a type error. */
+const WEBVIEW_GUARDS = {
+  ready: (v) => hasOnly(v, ['type', 'protocol', 'target']) && isNat(v.protocol) && (v.target === undefined || isRestoreTarget(v.target)),
+  select: (v) => hasOnly(v, ['type', 'ids']) && isIdList(v.ids),
+  setTarget: (v) => hasOnly(v, ['type', 'target']) && isRestoreTarget(v.target),
+  runRestore: (v) => hasOnly(v, ['type', 'ids', 'target']) && isIdList(v.ids) && v.ids.length > 0 && isRestoreTarget(v.target),
+  cancelRestore: (v) => hasOnly(v, ['type']),
+  reload: (v) => hasOnly(v, ['type']),
+  request: (v) => isPreviewRequest(v),
+} satisfies Record<WebviewMessage['type'], Guard>;
+
 /** Validates one message posted by the webview. The extension drops (and logs) anything else. */
 export function isWebviewMessage(v: unknown): v is WebviewMessage {
-  if (!isObj(v) || typeof v.type !== 'string') return false;
-  switch (v.type) {
-    case 'ready':
-      return hasOnly(v, ['type', 'protocol']) && isNat(v.protocol);
-    case 'select':
-      return hasOnly(v, ['type', 'ids']) && isIdList(v.ids);
-    case 'setTarget':
-      return hasOnly(v, ['type', 'target']) && isRestoreTarget(v.target);
-    case 'runRestore':
-      return hasOnly(v, ['type', 'ids', 'target']) && isIdList(v.ids) && v.ids.length > 0 && isRestoreTarget(v.target);
-    case 'cancelRestore':
-    case 'reload':
-      return hasOnly(v, ['type']);
-    case 'request':
-      return isPreviewRequest(v);
-    default:
-      return false;
-  }
+  if (!isObj(v) || typeof v.type !== 'string' || !Object.hasOwn(WEBVIEW_GUARDS, v.type)) return false;
+  return WEBVIEW_GUARDS[v.type as WebviewMessage['type']](v);
 }
 
 export function isPreviewRequest(v: unknown): v is PreviewRequest {
@@ -333,6 +408,7 @@ export function isPreviewRow(v: unknown): v is PreviewRow {
     isStr(v.date) &&
     isNat(v.size) &&
     isStr(v.folder) &&
+    isStr(v.destination) &&
     (v.status === 'new' || v.status === 'present') &&
     isEngine(v.source) &&
     isOptStr(v.expunged)
@@ -344,6 +420,7 @@ function isPlanHeader(v: unknown): v is PlanHeader {
     isObj(v) &&
     isPreviewOrigin(v.origin) &&
     isStr(v.defaultTarget) &&
+    (v.target === undefined || isRestoreTarget(v.target)) &&
     typeof v.intoOriginalAllowed === 'boolean' &&
     typeof v.folderTargetAllowed === 'boolean'
   );
@@ -365,13 +442,26 @@ function isPreviewContent(v: unknown): v is PreviewContent {
   );
 }
 
+function isFolderCounts(v: unknown): v is readonly FolderCount[] {
+  return Array.isArray(v) && v.every((d: unknown) => isObj(d) && isStr(d.folder) && isNat(d.messages));
+}
+
+function isRestoreSummary(v: unknown): v is RestoreSummary {
+  return isObj(v) && isNat(v.messages) && isNat(v.skipped) && isRestoreTarget(v.target) && isFolderCounts(v.destinations);
+}
+
+function isRestoreProgress(v: unknown): v is RestoreProgress {
+  return isObj(v) && isNat(v.done) && isNat(v.total) && v.unit === 'message' && isOptStr(v.folder) && isOptStr(v.destination);
+}
+
 function isRestoreOutcome(v: unknown): v is RestoreOutcome {
   return (
     isObj(v) &&
     isNat(v.restored) &&
     isNat(v.skipped) &&
     isNat(v.failed) &&
-    isStr(v.target) &&
+    isRestoreTarget(v.target) &&
+    isFolderCounts(v.destinations) &&
     isObj(v.verify) &&
     isNat(v.verify.checked) &&
     isNat(v.verify.missing) &&
@@ -379,41 +469,36 @@ function isRestoreOutcome(v: unknown): v is RestoreOutcome {
   );
 }
 
+type DeepGuard = (v: Obj, deep: boolean) => boolean;
+
+/** One guard per extension message type (exhaustive, as WEBVIEW_GUARDS). */
+const EXTENSION_GUARDS = {
+  'plan/start': (v) => isPlanHeader(v.header) && isNat(v.loadId),
+  'plan/rows': (v, deep) =>
+    isNat(v.loadId) && isNat(v.seq) && Array.isArray(v.rows) && (deep ? v.rows.every(isPreviewRow) : v.rows.length === 0 || isPreviewRow(v.rows[0])),
+  'plan/end': (v) => isNat(v.loadId) && isNat(v.total) && (v.header === undefined || isPlanHeader(v.header)),
+  'restore/confirming': (v) => isRestoreSummary(v.summary),
+  'restore/declined': (v) => hasOnly(v, ['type']),
+  'restore/started': (v) => isRestoreSummary(v.summary),
+  'restore/progress': (v) => isRestoreProgress(v.progress),
+  'restore/result': (v) => isRestoreOutcome(v.result),
+  error: (v) => (v.scope === 'plan' || v.scope === 'preview' || v.scope === 'restore' || v.scope === 'protocol') && isPreviewError(v.error),
+  response: (v) => {
+    if (!isNat(v.requestId) || v.method !== 'preview') return false;
+    return v.ok === true ? isPreviewContent(v.result) : v.ok === false && isPreviewError(v.error);
+  },
+} satisfies Record<ExtensionMessage['type'], DeepGuard>;
+
 /**
  * Validates a message from the extension. Rows of a `plan/rows` chunk are checked one by one only when `deep` is
  * set (the webview checks the first row of each chunk; the unit tests check all).
  */
 export function isExtensionMessage(v: unknown, deep = false): v is ExtensionMessage {
-  if (!isObj(v) || typeof v.type !== 'string') return false;
-  switch (v.type) {
-    case 'plan/start':
-      return isPlanHeader(v.header) && isNat(v.loadId);
-    case 'plan/rows':
-      return (
-        isNat(v.loadId) &&
-        isNat(v.seq) &&
-        Array.isArray(v.rows) &&
-        (deep ? v.rows.every(isPreviewRow) : v.rows.length === 0 || isPreviewRow(v.rows[0]))
-      );
-    case 'plan/end':
-      return isNat(v.loadId) && isNat(v.total);
-    case 'restore/started':
-      return isNat(v.total) && isStr(v.target);
-    case 'restore/progress':
-      return isObj(v.progress) && isNat(v.progress.done) && isNat(v.progress.total) && isOptStr(v.progress.message);
-    case 'restore/result':
-      return isRestoreOutcome(v.result);
-    case 'error':
-      return (v.scope === 'plan' || v.scope === 'preview' || v.scope === 'restore' || v.scope === 'protocol') && isPreviewError(v.error);
-    case 'response':
-      if (!isNat(v.requestId) || v.method !== 'preview') return false;
-      return v.ok === true ? isPreviewContent(v.result) : v.ok === false && isPreviewError(v.error);
-    default:
-      return false;
-  }
+  if (!isObj(v) || typeof v.type !== 'string' || !Object.hasOwn(EXTENSION_GUARDS, v.type)) return false;
+  return EXTENSION_GUARDS[v.type as ExtensionMessage['type']](v, deep);
 }
 
-const SORT_KEYS: readonly SortKey[] = ['from', 'subject', 'date', 'size', 'folder', 'status'];
+const SORT_KEYS: readonly SortKey[] = ['from', 'subject', 'date', 'size', 'folder', 'destination', 'status'];
 
 /** Validates state read back with vscode.getState() (or handed to the serializer): a stale shape is dropped. */
 export function isPreviewViewState(v: unknown): v is PreviewViewState {

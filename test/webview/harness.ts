@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type ConsoleMessage, type Frame, type Page } from 'playwright-core';
 import { makeNonce, previewPageHtml } from '../../src/extension/preview/html';
 
 export const ROOT = path.resolve(__dirname, '../..');
@@ -23,8 +23,25 @@ export interface Harness {
   readonly trackerHits: string[];
   readonly trackerUrl: string;
   readonly context: BrowserContext;
-  openPage(opts?: { csp?: boolean }): Promise<{ page: Page; consoleErrors: string[] }>;
+  /** The preview as a page of its own; `l10n`: a translation bundle the page carries (as the panel passes it). */
+  openPage(opts?: { csp?: boolean; l10n?: Record<string, string> }): Promise<{ page: Page; consoleErrors: string[] }>;
+  /**
+   * The preview inside a window laid out like VS Code's: a `width` px window with the activity bar (48 px) and a
+   * side bar of `sidebar` px on the left, the webview in an iframe taking the rest (the editor area).
+   */
+  openInWindow(opts: { width: number; height: number; sidebar: number }): Promise<{ page: Page; frame: Frame; consoleErrors: string[] }>;
   close(): Promise<void>;
+}
+
+/** The workbench frame around the webview in openInWindow (test-only page, no CSP of its own). */
+function windowPage(sidebar: number): string {
+  return `<!DOCTYPE html><html><head><meta charset="UTF-8"><title>window</title><style>
+html,body{margin:0;height:100%;background:#181818;overflow:hidden}
+body{display:flex}
+#activitybar{width:48px;flex:none;background:#181818;border-right:1px solid #2b2b2b}
+#sidebar{width:${sidebar}px;flex:none;background:#181818;border-right:1px solid #2b2b2b;color:#cccccc;font:13px system-ui;padding:8px;box-sizing:border-box}
+#editor{flex:1;min-width:0;border:0;height:100%}
+</style></head><body><div id="activitybar"></div><div id="sidebar" data-testid="sidebar">Side bar (${sidebar} px)</div><iframe id="editor" src="/index.html"></iframe></body></html>`;
 }
 
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css', '.ttf': 'font/ttf', '.png': 'image/png' };
@@ -50,6 +67,8 @@ export async function startHarness(): Promise<Harness> {
   });
   const trackerPort = await listen(tracker);
 
+  /** Translation bundles by token (openPage's `l10n`: /index.html?l10n=TOKEN carries it). */
+  const bundles = new Map<string, Record<string, string>>();
   // Pages are generated per request: /index.html (with CSP) or /nocsp.html (sanitiser alone, no CSP behind it).
   const server = createServer((req, res) => {
     void (async () => {
@@ -59,9 +78,14 @@ export async function startHarness(): Promise<Harness> {
         res.writeHead(204).end();
         return;
       }
+      if (url.pathname === '/window.html') {
+        res.writeHead(200, { 'content-type': TYPES['.html'], 'cache-control': 'no-store' }).end(windowPage(Number(url.searchParams.get('sidebar') ?? 300)));
+        return;
+      }
       if (url.pathname === '/index.html' || url.pathname === '/nocsp.html') {
         const nonce = makeNonce();
-        let page = previewPageHtml({ cspSource: origin, scriptUri: `${origin}/webview.js`, codiconsUri: `${origin}/codicons/codicon.css`, nonce, title: 'Restore preview (test)' });
+        const l10n = bundles.get(url.searchParams.get('l10n') ?? '');
+        let page = previewPageHtml({ cspSource: origin, scriptUri: `${origin}/webview.js`, codiconsUri: `${origin}/codicons/codicon.css`, nonce, title: 'Restore preview (test)', ...(l10n ? { l10n } : {}) });
         // The fake VS Code API goes in before the bundle, with the page's nonce (test harness only).
         page = page.replace('<script type="module"', `<script nonce="${nonce}" src="${origin}/shim.js"></script>\n<script type="module"`);
         page = page.replace('<head>', `<head>\n<style nonce="${nonce}">${THEME}</style>`);
@@ -96,17 +120,26 @@ export async function startHarness(): Promise<Harness> {
     context,
     async openPage(opts = {}) {
       const page = await context.newPage();
-      const consoleErrors: string[] = [];
-      page.on('console', (m: ConsoleMessage) => {
-        if (m.type() === 'error' || m.type() === 'warning') consoleErrors.push(`${m.type()}: ${m.text()}`);
-      });
-      page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
-      page.on('response', (r) => {
-        if (r.status() >= 400) consoleErrors.push(`http ${r.status()}: ${r.url()}`);
-      });
-      await page.goto(`http://127.0.0.1:${port}/${opts.csp === false ? 'nocsp' : 'index'}.html`);
+      const consoleErrors = collectErrors(page);
+      let query = '';
+      if (opts.l10n) {
+        const token = String(bundles.size + 1);
+        bundles.set(token, opts.l10n);
+        query = `?l10n=${token}`;
+      }
+      await page.goto(`http://127.0.0.1:${port}/${opts.csp === false ? 'nocsp' : 'index'}.html${query}`);
       await page.waitForFunction(() => (window as unknown as { __host?: { readyAt?: number } }).__host?.readyAt !== undefined);
       return { page, consoleErrors };
+    },
+    async openInWindow(opts) {
+      const page = await context.newPage();
+      const consoleErrors = collectErrors(page);
+      await page.setViewportSize({ width: opts.width, height: opts.height });
+      await page.goto(`http://127.0.0.1:${port}/window.html?sidebar=${opts.sidebar}`);
+      const frame = page.frames().find((f) => f.url().endsWith('/index.html'));
+      if (!frame) throw new Error('the webview frame of window.html did not load');
+      await frame.waitForFunction(() => (window as unknown as { __host?: { readyAt?: number } }).__host?.readyAt !== undefined);
+      return { page, frame, consoleErrors };
     },
     async close() {
       await context.close();
@@ -117,9 +150,26 @@ export async function startHarness(): Promise<Harness> {
   };
 }
 
-export async function screenshot(page: Page, name: string): Promise<string> {
+function collectErrors(page: Page): string[] {
+  const consoleErrors: string[] = [];
+  page.on('console', (m: ConsoleMessage) => {
+    if (m.type() === 'error' || m.type() === 'warning') consoleErrors.push(`${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+  page.on('response', (r) => {
+    if (r.status() >= 400) consoleErrors.push(`http ${r.status()}: ${r.url()}`);
+  });
+  return consoleErrors;
+}
+
+/** test-results/screenshots/preview-NAME.png (its folder made). */
+export async function screenshotPath(name: string): Promise<string> {
   await mkdir(SCREENSHOTS, { recursive: true });
-  const file = path.join(SCREENSHOTS, `preview-${name}.png`);
+  return path.join(SCREENSHOTS, `preview-${name}.png`);
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  const file = await screenshotPath(name);
   await page.screenshot({ path: file });
   return file;
 }

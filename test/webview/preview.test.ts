@@ -3,21 +3,25 @@
  *   (a) 100,000 rows stream in, stay virtualised (< 200 row elements), scroll to the last row, frame times;
  *   (b) a hostile HTML mail renders with nothing running or loading (with and without the CSP behind it);
  *   (c) selection + search + date filter -> runRestore carries exactly the chosen ids and target;
- *   (d) progress and verification result; selection/filters survive a reload (vscode.setState).
+ *   (d) progress (only once the extension confirmed) and the verification result; selection/filters survive a
+ *       reload (vscode.setState);
+ *   (e) in a 1600 px window with a 600 px side bar (and narrower and wider ones) Status and Destination show;
+ *   (f) the strings come from the l10n bundle the page carries.
  *
  *   node --import tsx --test test/webview/*.test.ts
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import type { PlanHeader, PreviewContent, RunRestoreCommand, WebviewMessage } from './types';
-import { makeRow } from './fixtures/rows';
+import type { Frame } from 'playwright-core';
+import type { PlanHeader, PreviewContent, RestoreSummary, RunRestoreCommand, WebviewMessage } from './types';
+import { FIXTURE_TARGET, makeRow } from './fixtures/rows';
 import type { FakeHost } from './fixtures/fakeHost';
-import { measureScroll, screenshot, startHarness, writeReport, type Harness, type ScrollFrames } from './harness';
+import { measureScroll, screenshot, screenshotPath, startHarness, writeReport, type Harness, type ScrollFrames } from './harness';
 
 const HEADER: PlanHeader = {
   origin: { engine: 'dovecot', host: 'mail1', account: 'alice@example.org', source: '2026-11-20' },
-  defaultTarget: 'Restored/2026-11-22 0415',
+  defaultTarget: FIXTURE_TARGET,
   intoOriginalAllowed: true,
   folderTargetAllowed: true,
 };
@@ -177,7 +181,7 @@ describe('restore preview webview in Chromium', () => {
     await page.locator('[data-testid="date-from"] input').fill('2026-06-01');
     await page.locator('[data-testid="date-to"] input').fill('2026-06-20');
     // Expected view, computed here from the same data: subject has "invoice", UTC day within the range.
-    const expectedView = Array.from({ length: 500 }, (_, i) => makeRow(i)).filter((r) => /invoice/i.test(`${r.from}\n${r.to}\n${r.subject}\n${r.folder}\n${r.messageId}`) && r.date.slice(0, 10) >= '2026-06-01' && r.date.slice(0, 10) <= '2026-06-20');
+    const expectedView = Array.from({ length: 500 }, (_, i) => makeRow(i)).filter((r) => /invoice/i.test(`${r.from}\n${r.to}\n${r.subject}\n${r.folder}\n${r.destination}\n${r.messageId}`) && r.date.slice(0, 10) >= '2026-06-01' && r.date.slice(0, 10) <= '2026-06-20');
     await page.waitForFunction((n) => document.querySelector('[data-testid="plan-counts"]')?.textContent?.includes(`${n} shown`), expectedView.length);
     assert.ok(expectedView.length >= 8, `filtered rows: ${expectedView.length}`);
     const shown = await page.locator('[data-testid="preview-row"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-row-id')));
@@ -189,10 +193,15 @@ describe('restore preview webview in Chromium', () => {
     await row(5).click({ modifiers: ['Shift'] });
     await row(3).click({ modifiers: ['Control'] });
     await row(7).click({ modifiers: ['Control'] });
-    const chosen = [1, 2, 4, 5, 7].map((p) => expectedView[p]!.id);
+    const chosenRows = [1, 2, 4, 5, 7].map((p) => expectedView[p]!);
+    const chosen = chosenRows.map((r) => r.id);
+    const fresh = chosenRows.filter((r) => r.status === 'new').length;
+    assert.ok(fresh > 0 && fresh < chosen.length, `the choice mixes new and already-there rows (${fresh} of ${chosen.length} new)`);
     await page.locator('[data-testid="target-folder"] input').fill('Restored/by test');
     const button = page.locator('[data-testid="restore-button"]');
-    assert.match((await button.textContent()) ?? '', /Restore 5 messages/);
+    // The button counts what comes back; the chosen rows already there are skipped, and it says so.
+    assert.equal((await button.textContent())?.trim(), `Restore ${fresh} messages`);
+    assert.match((await page.locator('[data-testid="skipped-selected"]').textContent()) ?? '', new RegExp(`^${chosen.length - fresh} chosen messages? (is|are) already there`));
     await screenshot(page, 'selection');
     await button.click();
     const runs = (await posted(page)).filter((m): m is RunRestoreCommand => m.type === 'runRestore');
@@ -200,18 +209,40 @@ describe('restore preview webview in Chromium', () => {
     assert.deepEqual(runs[0]!.ids, chosen);
     assert.deepEqual(runs[0]!.target, { kind: 'folder', folder: 'Restored/by test' });
 
-    // Progress, then the verification result.
-    await page.evaluate(() => {
+    // Before the operator confirmed: no progress, the page says it waits for the dialog.
+    const summary: RestoreSummary = {
+      messages: fresh,
+      skipped: chosen.length - fresh,
+      target: { kind: 'folder', folder: 'Restored/by test' },
+      destinations: [{ folder: 'Restored/by test/INBOX', messages: fresh - 1 }, { folder: 'Restored/by test/Sent', messages: 1 }],
+    };
+    await page.locator('[data-testid="restore-pending"][data-phase="preparing"]').waitFor();
+    await page.evaluate((s) => (window as unknown as W).__host.send({ type: 'restore/confirming', summary: s }), summary);
+    const pending = page.locator('[data-testid="restore-pending"][data-phase="confirming"]');
+    await pending.waitFor();
+    assert.match((await pending.textContent())?.replace(/\s+/g, ' ') ?? '', /Confirm in the dialog: \d+ messages? into Restored\/by test\/INBOX and 1 more folder\. Nothing has been changed yet\./);
+    assert.equal(await page.locator('[data-testid="restore-progress"]').count(), 0, 'no progress before the confirmation');
+    assert.equal(await button.evaluate((b) => b.hasAttribute('disabled')), true, 'the button is off while the dialog is open');
+    await screenshot(page, 'confirming');
+
+    // Confirmed: progress (the engine's structured steps), then the verification result.
+    await page.evaluate((s) => {
       const host = (window as unknown as W).__host;
-      host.send({ type: 'restore/started', total: 5, target: 'Restored/by test' });
-      host.send({ type: 'restore/progress', progress: { done: 2, total: 5, message: 'doveadm import' } });
-    });
-    await page.locator('[data-testid="restore-progress"]', { hasText: '2 of 5' }).waitFor();
+      host.send({ type: 'restore/started', summary: s });
+      host.send({ type: 'restore/progress', progress: { done: 2, total: s.messages, unit: 'message', folder: 'Sent', destination: 'Restored/by test/Sent' } });
+    }, summary);
+    await page.locator('[data-testid="restore-progress"]', { hasText: `Restoring into Restored/by test/Sent: 2 of ${fresh} messages done` }).waitFor();
     await screenshot(page, 'progress');
-    await page.evaluate(() => (window as unknown as W).__host.send({ type: 'restore/result', result: { restored: 4, skipped: 1, failed: 0, target: 'Restored/by test', verify: { checked: 5, missing: 0 } } }));
+    await page.evaluate(
+      (s) => (window as unknown as W).__host.send({ type: 'restore/result', result: { restored: s.messages, skipped: s.skipped, failed: 0, target: s.target, destinations: s.destinations, verify: { checked: s.messages, missing: 0 } } }),
+      summary,
+    );
     const result = page.locator('[data-testid="restore-result"]');
     await result.waitFor();
-    assert.match((await result.textContent())?.replace(/\s+/g, ' ') ?? '', /Restored 4 into Restored\/by test; skipped 1 already present\. Verify: 5 checked, missing=0/);
+    assert.equal(
+      (await result.textContent())?.replace(/\s+/g, ' ').trim(),
+      `Restored ${fresh} into Restored/by test/INBOX and 1 more folder; skipped ${chosen.length - fresh} already present. Verify: ${fresh} checked, missing=0.`,
+    );
     await screenshot(page, 'result');
 
     // (d) The state survives a reload: filters, selection and target come back from vscode.setState.
@@ -226,6 +257,81 @@ describe('restore preview webview in Chromium', () => {
     const selectedAfter = await page.locator('[data-testid="preview-row"][aria-selected="true"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-row-id')));
     assert.deepEqual(selectedAfter, chosen);
     assert.deepEqual(consoleErrors.slice(0, 3), [], `${consoleErrors.length} console errors/warnings`);
+    await page.close();
+  });
+
+  it('(e) in a 1600 px window with a 600 px side bar, and at other widths, Status and Destination show for every row', async () => {
+    /** The grid's columns, and whether each row's Status and Destination cells lie inside the grid and show text. */
+    // (No named functions inside evaluate: the test runner's transpiler would wrap them in a helper the page lacks.)
+    const measure = (frame: Frame) =>
+      frame.evaluate(() => {
+        const gridEl = document.querySelector<HTMLElement>('[data-testid="grid"]')!;
+        const grid = gridEl.getBoundingClientRect();
+        const cells = [
+          ...['status', 'destination'].map((k) => document.querySelector(`[data-testid="sort-${k}"]`)),
+          ...[...document.querySelectorAll('[data-testid="preview-row"]')]
+            .filter((r) => r.getBoundingClientRect().bottom <= grid.bottom)
+            .flatMap((r) => [r.querySelector('[data-testid="cell-status"] vscode-badge'), r.querySelector('[data-testid="cell-destination"]')]),
+        ];
+        const shown = cells.map((el) => {
+          const r = el?.getBoundingClientRect();
+          return !!r && r.width >= 20 && r.left >= grid.left - 1 && r.right <= grid.right + 1 && (el!.textContent ?? '').trim() !== '';
+        });
+        return {
+          gridWidth: Math.round(grid.width),
+          columns: gridEl.getAttribute('data-columns'),
+          headers: shown.slice(0, 2),
+          rows: (cells.length - 2) / 2,
+          bad: shown.slice(2).filter((ok) => !ok).length,
+        };
+      });
+    const seen: string[] = [];
+    for (const sidebar of [600, 300, 900, 1200]) {
+      const { page, frame, consoleErrors } = await h.openInWindow({ width: 1600, height: 900, sidebar });
+      await frame.evaluate(([header]) => (window as unknown as W).__host.streamPlan(300, header), [HEADER] as const);
+      await frame.waitForFunction(() => document.querySelector('[data-testid="plan-counts"]')?.textContent?.includes('300 shown'));
+      await frame.locator('[data-testid="preview-row"]').nth(3).click();
+      const m = await measure(frame);
+      seen.push(`side bar ${sidebar} px: grid ${m.gridWidth} px, columns ${m.columns}`);
+      assert.deepEqual(m.headers, [true, true], `Status and Destination headers with a ${sidebar} px side bar: ${JSON.stringify(m)}`);
+      assert.ok(m.rows > 10, `rows on screen: ${m.rows}`);
+      assert.equal(m.bad, 0, `rows whose Status or Destination is cut off or empty, side bar ${sidebar} px: ${JSON.stringify(m)}`);
+      // A new row says where it goes; a row already there says where it is.
+      const statuses = await frame.locator('[data-testid="preview-row"] [data-testid="cell-status"]').allTextContents();
+      assert.ok(statuses.some((t) => t.trim() === 'new') && statuses.some((t) => t.trim() === 'already there'), statuses.join('|'));
+      const present = frame.locator('[data-testid="preview-row"][data-status="present"]').first();
+      assert.equal((await present.locator('[data-testid="cell-destination"]').textContent())?.trim(), makeRow(3).folder);
+      if (sidebar === 600) {
+        await page.screenshot({ path: await screenshotPath('wide') });
+        console.log(`[wide] screenshot test-results/screenshots/preview-wide.png: ${seen.at(-1)}`);
+      }
+      assert.deepEqual(consoleErrors.slice(0, 3), [], `${consoleErrors.length} console errors/warnings`);
+      await page.close();
+    }
+    console.log(`[wide] ${seen.join('; ')}`);
+  });
+
+  it('(f) the strings come from the l10n bundle the page carries (vscode.l10n.bundle), English where it has none', async () => {
+    const bundle = {
+      '{0} messages, {1} shown': '{0} Nachrichten, {1} angezeigt',
+      Refresh: 'Aktualisieren',
+      Destination: 'Ziel',
+      'already there': 'schon da',
+      'Restore {0} messages': '{0} Nachrichten wiederherstellen',
+    };
+    const { page, consoleErrors } = await h.openPage({ l10n: bundle });
+    await page.evaluate(([header]) => (window as unknown as W).__host.streamPlan(20, header), [HEADER] as const);
+    await page.locator('[data-testid="plan-counts"]', { hasText: '20 Nachrichten, 20 angezeigt' }).waitFor();
+    assert.equal((await page.locator('[data-testid="refresh"]').textContent())?.trim(), 'Aktualisieren');
+    assert.equal((await page.locator('[data-testid="sort-destination"]').textContent())?.trim(), 'Ziel');
+    assert.equal((await page.locator('[data-testid="preview-row"][data-status="present"] [data-testid="cell-status"]').first().textContent())?.trim(), 'schon da');
+    await page.locator('[data-testid="preview-row"]').nth(0).click();
+    await page.locator('[data-testid="preview-row"]').nth(1).click({ modifiers: ['Control'] });
+    assert.equal((await page.locator('[data-testid="restore-button"]').textContent())?.trim(), '2 Nachrichten wiederherstellen');
+    // Not in the bundle: English.
+    assert.equal((await page.locator('[data-testid="sort-subject"]').textContent())?.trim(), 'Subject');
+    assert.deepEqual(consoleErrors.slice(0, 3), []);
+    await screenshot(page, 'l10n');
     await page.close();
   });
 });

@@ -303,10 +303,20 @@ async function liveGuids(ctx: HostContext, account: string, mailboxGuid: string,
   return out;
 }
 
+/** How far applyRestore is: `done` of the plan's `total` messages to restore, and the group it starts now. */
+export interface ApplyProgress {
+  done: number;
+  total: number;
+  unit: 'message';
+  /** Source folder and live destination of the group being restored. */
+  folder: string;
+  destination: string;
+}
+
 export interface ApplyRestoreOptions extends Pick<OpenSetOptions, 'extractChainPoint'> {
   signal?: AbortSignal;
-  /** Progress lines for the operator. */
-  onProgress?: (message: string) => void;
+  /** A progress line for the operator, and the same step structured (faces render it; they never parse the line). */
+  onProgress?: (message: string, progress: ApplyProgress) => void;
 }
 
 /**
@@ -334,8 +344,16 @@ export async function applyRestore(ctx: HostContext, plan: RestorePlan, opts: Ap
     if (set.importSource) {
       for (const b of await listMailboxes(ctx, account, { overrides: set.overrides, signal: opts.signal })) sourceGuids.set(b.name, b.guid);
     }
+    let done = 0;
     for (const g of groups.values()) {
-      opts.onProgress?.(`restoring ${g.items.length} message${g.items.length === 1 ? '' : 's'} from ${g.folder} (${set.label}) into ${g.destination}`);
+      opts.onProgress?.(`restoring ${g.items.length} message${g.items.length === 1 ? '' : 's'} from ${g.folder} (${set.label}) into ${g.destination}`, {
+        done,
+        total: plan.toRestore.length,
+        unit: 'message',
+        folder: g.folder,
+        destination: g.destination,
+      });
+      done += g.items.length;
       if (set.importSource) {
         const srcGuid = sourceGuids.get(g.folder);
         if (!srcGuid) throw new MailopsError(`the folder ${JSON.stringify(g.folder)} is no longer in ${set.label}`, { host: ctx.config.name, hint: 'make the plan again' });

@@ -35,9 +35,11 @@ out() {
 for f in "$1"/dovecot/*/logs/*.log; do out run-dovecot "$f"; done
 for f in "$2"/cyrus/logs/*.log; do out run-cyrus "$f"; done
 if command -v doveconf >/dev/null 2>&1; then
-  if [ -n "$3" ]; then d=$(doveconf -c "$3" -h log_path info_log_path debug_log_path 2>/dev/null)
-  else d=$(doveconf -h log_path info_log_path debug_log_path 2>/dev/null); fi
-  printf '%s\\n' "$d" | while IFS= read -r f; do case $f in /*) out dovecot "$f";; esac; done
+  # The settings as doveconf -n prints them (both dialects), not -h: Dovecot 2.4.1's -h fails with "Multiple
+  # settings matched with -h parameter" (exit 89) for log_path.
+  if [ -n "$3" ]; then d=$(doveconf -c "$3" -n 2>/dev/null); else d=$(doveconf -n 2>/dev/null); fi
+  printf '%s\\n' "$d" | sed -n 's/^\\(log_path\\|info_log_path\\|debug_log_path\\) = \\(\\/.*\\)$/\\2/p' |
+    while IFS= read -r f; do out dovecot "$f"; done
 fi
 for f in /var/log/dovecot*.log /var/log/dovecot/*.log; do out dovecot "$f"; done
 {

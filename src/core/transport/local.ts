@@ -12,7 +12,7 @@ import { finished } from 'node:stream/promises';
 import type { Result } from 'execa';
 import { TransportError, type ErrorDetails } from '../errors';
 import { quoteArg, shellLine } from './quote';
-import { collectRun, type LogFn } from './run';
+import { collectRun, DEFAULT_RUN_TIMEOUT_MS, type LogFn } from './run';
 import type { ConnectionState, ExitStatus, RemoteProcess, RunOptions, RunResult, SpawnOptions, Transport } from './types';
 
 export interface LocalTransportOptions {
@@ -178,7 +178,7 @@ export class LocalTransport implements Transport {
   }
 
   run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-    return collectRun(this.spawn(argv, options), options.maxBuffer, () => this.error('cancelled', 'output larger than maxBuffer', argv, { hint: 'stream this command with spawn() instead' }));
+    return collectRun(this.spawn(argv, { ...options, timeoutMs: options.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS }), options.maxBuffer, () => this.error('cancelled', 'output larger than maxBuffer', argv, { hint: 'stream this command with spawn() instead' }));
   }
 
   async connect(): Promise<void> {

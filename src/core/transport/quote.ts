@@ -29,3 +29,13 @@ export function shellLine(argv: readonly string[]): string {
   if (argv.length === 0) throw new UnsafeArgumentError(0, 'empty argv');
   return argv.map((a, i) => quoteArg(a, i)).join(' ');
 }
+
+/**
+ * shellLine() on one line, for a shell that reads the line with `read -r` (the SSH bootstrap,
+ * ssh/remoteCommand.ts): a newline can only occur inside a single-quoted word, where it is written
+ * `'"$VAR"'` (close the quote, expand VAR double-quoted, reopen), VAR holding a newline on the host.
+ */
+export function shellLineOneLine(argv: readonly string[], newlineVar: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(newlineVar)) throw new Error(`not a shell variable name: ${newlineVar}`);
+  return shellLine(argv).replace(/\n/g, `'"$${newlineVar}"'`);
+}

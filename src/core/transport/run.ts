@@ -10,6 +10,13 @@ export type LogFn = (level: LogLevel, msg: string) => void;
 
 export const DEFAULT_MAX_BUFFER = 64 * 1024 * 1024;
 
+/**
+ * run()'s timeout when the caller gives none (`timeoutMs: 0` means none): a doveadm or Cyrus tool blocked
+ * on a lock must not hang a run forever (issue 11.13), and 30 minutes is beyond any single collected call
+ * measured (streaming work, backups and log tails, goes through spawn(), which has no default).
+ */
+export const DEFAULT_RUN_TIMEOUT_MS = 30 * 60 * 1000;
+
 function collect(stream: Readable, limit: number, onOverflow: () => void): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

@@ -14,7 +14,10 @@ export interface ExitStatus {
 export interface SpawnOptions {
   /** Bytes written to the process's stdin, which is then closed. Secrets travel here, never in argv. */
   stdin?: string | Buffer;
-  /** Stop the process (remote process group included) and fail with TransportError('timeout'). */
+  /**
+   * Stop the process (its remote process tree included) and fail with TransportError('timeout').
+   * spawn(): none unless given; run(): DEFAULT_RUN_TIMEOUT_MS (30 min) unless given, 0 for none.
+   */
   timeoutMs?: number;
   /** Aborting stops the process (remote process group included); `exit` rejects with TransportError('cancelled'). */
   signal?: AbortSignal;
@@ -30,7 +33,7 @@ export interface RemoteProcess {
    * rejects with TransportError when the connection failed, timed out, dropped, or was cancelled.
    */
   readonly exit: Promise<ExitStatus>;
-  /** Stop the process (SIGTERM to its process group, then the channel is closed). Idempotent. */
+  /** Stop the process (TERM to its process tree, KILL after a grace period, with its own sudo). Idempotent. */
   cancel(reason?: string): void;
 }
 
@@ -57,7 +60,10 @@ export interface Transport {
    * admin password) is keyed by, instead of the configured name. Absent for the local transport.
    */
   readonly peer?: { address: string; port: number; hostKey: string };
-  /** Start an argv. Never goes through a local shell; the SSH transport quotes it with shellLine(). */
+  /**
+   * Start an argv. Never goes through a local shell; the SSH transport quotes it with quote.ts and runs it
+   * with /bin/sh on the host, whatever the account's login shell.
+   */
   spawn(argv: readonly string[], options?: SpawnOptions): RemoteProcess;
   /** Run to completion, collecting stdout and stderr as UTF-8. */
   run(argv: readonly string[], options?: RunOptions): Promise<RunResult>;

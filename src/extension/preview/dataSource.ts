@@ -4,18 +4,28 @@
  * No vscode import: the router and the sources are unit tested in node.
  */
 import { MailopsError } from '../../core/errors';
-import type { PlanHeader, PreviewContent, PreviewError, PreviewOrigin, PreviewRow, RestoreOutcome, RestoreProgress, RestoreTarget } from '../../shared/previewProtocol';
+import type { PlanHeader, PreviewContent, PreviewError, PreviewOrigin, PreviewRow, RestoreOutcome, RestoreProgress, RestoreSummary, RestoreTarget } from '../../shared/previewProtocol';
+
+/** A restore checked against a fresh plan, not started: what it will do, and how to carry it out. */
+export interface PreparedRestore {
+  readonly summary: RestoreSummary;
+  /** Carries out exactly the summarised restore, then verifies; progress is the engine's, structured. */
+  run(progress: (p: RestoreProgress) => void, signal: AbortSignal): Promise<RestoreOutcome>;
+}
 
 export interface PreviewDataSource {
   readonly origin: PreviewOrigin;
-  /** The header; asked once per load (the default target folder is computed when the plan is made). */
+  /** The header: before a load, what is known; after it, the target and default folder the engine planned with. */
   header(): PlanHeader;
-  /** The plan's rows in chunks, as the engine produces them. Stops early when `signal` aborts. */
-  loadPlan(signal: AbortSignal): AsyncIterable<readonly PreviewRow[]>;
+  /**
+   * The plan's rows in chunks, as the engine produces them, with destinations planned for `target` (undefined:
+   * the engine's default). Stops early when `signal` aborts.
+   */
+  loadPlan(target: RestoreTarget | undefined, signal: AbortSignal): AsyncIterable<readonly PreviewRow[]>;
   /** Headers and body of one row (by `PreviewRow.id`). */
   preview(id: string, signal: AbortSignal): Promise<PreviewContent>;
-  /** Restore exactly these rows into `target`, then verify. `ids` are ids this source produced. */
-  restore(ids: readonly string[], target: RestoreTarget, progress: (p: RestoreProgress) => void, signal: AbortSignal): Promise<RestoreOutcome>;
+  /** Plans exactly these rows (ids this source produced) into `target` again, right now; changes nothing. */
+  prepareRestore(ids: readonly string[], target: RestoreTarget, signal: AbortSignal): Promise<PreparedRestore>;
   dispose?(): void;
 }
 

@@ -6,6 +6,7 @@
  * URLs; nothing else (default-src 'none'): no remote content, no frames, no connections, no inline handlers.
  */
 import { randomBytes } from 'node:crypto';
+import { PREVIEW_L10N_ATTRIBUTE } from '../../shared/previewProtocol';
 
 export interface PreviewPageOptions {
   /** `webview.cspSource`. */
@@ -19,7 +20,14 @@ export interface PreviewPageOptions {
   readonly title: string;
   /** `vscode.env.language`, for the lang attribute. */
   readonly lang?: string;
+  /**
+   * `vscode.l10n.bundle`: the extension's translations for the current language (undefined in English). The page
+   * carries it in a data attribute (inert text: no script, no CSP exception) and the webview hands it to
+   * @vscode/l10n before its first render (webview/l10n.ts).
+   */
+  readonly l10n?: Readonly<Record<string, string>>;
 }
+
 
 /** 128 random bits, base64: a fresh one for every page the panel renders. */
 export function makeNonce(): string {
@@ -53,7 +61,7 @@ export function previewPageHtml(o: PreviewPageOptions): string {
 <title>${attr(o.title)}</title>
 </head>
 <body>
-<mailops-restore-preview></mailops-restore-preview>
+<mailops-restore-preview${o.l10n ? ` ${PREVIEW_L10N_ATTRIBUTE}="${attr(JSON.stringify(o.l10n))}"` : ''}></mailops-restore-preview>
 <script type="module" nonce="${attr(o.nonce)}" src="${attr(o.scriptUri)}"></script>
 </body>
 </html>

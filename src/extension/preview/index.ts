@@ -11,6 +11,7 @@ import { readHostsSetting } from '../hosts/settings';
 import { getLog, logError } from '../log';
 import { createHostContexts, type HostContexts } from '../logs/hosts';
 import type { PreviewSourceFactory } from './dataSource';
+import type { MailopsEvents } from '../events';
 import { RestorePreviewPanel, type PreviewTaskRunner } from './panel';
 import { engineSources } from './sources';
 
@@ -23,6 +24,8 @@ export interface PreviewDeps {
   readonly sources?: PreviewSourceFactory;
   /** Runs confirmed restores as `mailops` tasks (MailopsTasks); without it they run in place. */
   readonly tasks?: PreviewTaskRunner;
+  /** Where restores are published and heard (default: the extension's one hub, events.ts). */
+  readonly events?: MailopsEvents;
 }
 
 /** What the tree passes: engine is taken from the host's `server` setting when omitted. */
@@ -54,11 +57,12 @@ export function registerPreview(context: vscode.ExtensionContext, deps: PreviewD
   let own: HostContexts | undefined;
   const hostContext = deps.hostContext ?? ((host: string): HostContext => (own ??= createHostContexts(context)).get(host));
   const sources: PreviewSourceFactory = deps.sources ?? engineSources(hostContext);
+  const panelOptions = { tasks: deps.tasks, events: deps.events };
 
   const command = vscode.commands.registerCommand(PREVIEW_COMMAND, async (args: unknown) => {
     try {
       const origin = resolveOrigin(args);
-      return await RestorePreviewPanel.show(context.extensionUri, origin, () => sources(origin), deps.tasks);
+      return await RestorePreviewPanel.show(context.extensionUri, origin, () => sources(origin), panelOptions);
     } catch (error) {
       logError(PREVIEW_COMMAND, error);
       void vscode.window.showErrorMessage(error instanceof Error ? (error.message.split('\n')[0] ?? error.message) : String(error));
@@ -74,7 +78,7 @@ export function registerPreview(context: vscode.ExtensionContext, deps: PreviewD
         return;
       }
       try {
-        RestorePreviewPanel.revive(panel, context.extensionUri, await sources(state.origin), deps.tasks);
+        RestorePreviewPanel.revive(panel, context.extensionUri, await sources(state.origin), panelOptions);
       } catch (error) {
         logError('restore preview (reload)', error);
         panel.dispose();
@@ -93,4 +97,5 @@ export function registerPreview(context: vscode.ExtensionContext, deps: PreviewD
 }
 
 export { RestorePreviewPanel } from './panel';
+export { mailopsEvents, type RestoredEvent } from '../events';
 export type { PreviewDataSource, PreviewSourceFactory } from './dataSource';

@@ -1,18 +1,24 @@
 /**
  * The extension side of the preview protocol: validates every message the webview posts (isWebviewMessage),
- * streams the plan in chunks, answers preview requests with matched responses, runs the restore once at a time
- * (through the host's `runRestore`, i.e. as a VS Code task, when it has one), reporting progress and the
- * verified result back to the webview. No vscode import (the panel passes `post`, `confirm`, `log` and
- * `runRestore`): unit tested in node.
+ * streams the plan in chunks (planned for the operator's target, re-planned when it changes), answers preview
+ * requests with matched responses, and runs one restore at a time in steps: plan again for exactly the chosen
+ * rows (prepare), ask the operator with what that plan will do (confirm), run it (through the host's `runRestore`,
+ * i.e. as a VS Code task, when it has one) with the engine's structured progress, report the verified result, and
+ * reload the plan so that what was restored shows as already there.
+ * No vscode import (the panel passes `post`, `confirm`, `log`, `t`, `runRestore`, `restored`): unit tested in node.
  */
 import {
   PLAN_CHUNK_SIZE,
   PREVIEW_PROTOCOL_VERSION,
   describeTarget,
   isWebviewMessage,
+  sameTarget,
+  targetAllowed,
   type ExtensionMessage,
   type PreviewRow,
   type RestoreOutcome,
+  type RestoreProgress,
+  type RestoreSummary,
   type RestoreTarget,
   type WebviewMessage,
 } from '../../shared/previewProtocol';
@@ -21,19 +27,21 @@ import { toPreviewError, type PreviewDataSource } from './dataSource';
 export interface RouterHost {
   /** Posts to the webview; resolves false when the webview is gone. */
   post(message: ExtensionMessage): Thenable<boolean> | Promise<boolean>;
-  /** Asks the operator to confirm a restore (modal); resolves true to go ahead. */
-  confirm(count: number, target: RestoreTarget): Promise<boolean>;
+  /** Asks the operator to confirm a restore (modal) with what the fresh plan will do; resolves true to go ahead. */
+  confirm(summary: RestoreSummary): Promise<boolean>;
   log(level: 'info' | 'warn' | 'error', message: string): void;
   /** The current selection (for a status bar or a command); optional. */
   onSelection?(ids: readonly string[]): void;
+  /** Localizes a message (vscode.l10n.t in the panel); `{0}`… are the arguments. Default: English. */
+  t?(message: string, ...args: Array<string | number>): string;
   /**
    * Runs a confirmed restore where the operator sees it run (the panel: as a `mailops` task whose terminal
    * streams each progress line, cancellable there). `work` does the restore; `line` writes to that output and
    * `signal` is the task's cancellation. Absent: the restore runs in place.
    */
-  /** Localizes a message for the webview (vscode.l10n.t in the panel); `{0}`… are the arguments. Default: English. */
-  t?(message: string, ...args: Array<string | number>): string;
-  runRestore?(count: number, target: RestoreTarget, work: (line: (text: string) => void, signal: AbortSignal) => Promise<RestoreOutcome>): Promise<RestoreOutcome>;
+  runRestore?(summary: RestoreSummary, work: (line: (text: string) => void, signal: AbortSignal) => Promise<RestoreOutcome>): Promise<RestoreOutcome>;
+  /** A confirmed restore ended (whatever its outcome: it may have changed the account); the panel publishes it. */
+  restored?(summary: RestoreSummary, outcome: RestoreOutcome | undefined): void;
 }
 
 export class PreviewRouter {
@@ -44,6 +52,8 @@ export class PreviewRouter {
   /** Ids of the current plan: runRestore may only name these. */
   private known = new Set<string>();
   private loading: Promise<void> | undefined;
+  /** The operator's target (from `ready` or `setTarget`); undefined: the engine's default. */
+  private target: RestoreTarget | undefined;
   private disposed = false;
 
   constructor(
@@ -69,6 +79,7 @@ export class PreviewRouter {
     switch (m.type) {
       case 'ready':
         if (m.protocol !== PREVIEW_PROTOCOL_VERSION) this.host.log('warn', `restore preview: webview speaks protocol ${m.protocol}, extension ${PREVIEW_PROTOCOL_VERSION}`);
+        if (m.target && targetAllowed(this.source.header(), m.target)) this.target = m.target;
         await this.load();
         return;
       case 'reload':
@@ -77,8 +88,13 @@ export class PreviewRouter {
       case 'select':
         this.host.onSelection?.(m.ids.filter((id) => this.known.has(id)));
         return;
-      case 'setTarget':
+      case 'setTarget': {
+        if (!targetAllowed(this.source.header(), m.target)) return;
+        this.target = m.target;
+        // Destinations depend on the target: the engine plans them again (not when the plan is for it already).
+        if (!sameTarget(m.target, this.source.header().target)) await this.load();
         return;
+      }
       case 'cancelRestore':
         this.restoreAbort?.abort();
         return;
@@ -93,11 +109,13 @@ export class PreviewRouter {
 
   /** (Re)loads the plan: a new loadId, the rows in chunks of PLAN_CHUNK_SIZE, then plan/end (or an error). */
   load(): Promise<void> {
+    if (this.disposed) return Promise.resolve();
     this.loadAbort?.abort();
     const abort = new AbortController();
     this.loadAbort = abort;
     const loadId = ++this.loadId;
     this.known = new Set();
+    const target = this.target;
     const run = async (): Promise<void> => {
       let total = 0;
       let seq = 0;
@@ -110,7 +128,7 @@ export class PreviewRouter {
           pending = [];
           await this.host.post({ type: 'plan/rows', loadId, seq: seq++, rows });
         };
-        for await (const chunk of this.source.loadPlan(abort.signal)) {
+        for await (const chunk of this.source.loadPlan(target, abort.signal)) {
           if (abort.signal.aborted) return;
           for (const row of chunk) {
             if (this.known.has(row.id)) continue;
@@ -122,7 +140,7 @@ export class PreviewRouter {
         }
         if (abort.signal.aborted) return;
         await flush();
-        await this.host.post({ type: 'plan/end', loadId, total });
+        await this.host.post({ type: 'plan/end', loadId, total, header: this.source.header() });
       } catch (error) {
         if (abort.signal.aborted) return;
         this.host.log('error', `restore preview: loading the plan failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -152,45 +170,68 @@ export class PreviewRouter {
     }
   }
 
+  /** A progress step as one terminal line: `[done/total] folder → destination` (no words to translate but the arrow). */
+  private progressLine(p: RestoreProgress): string {
+    return p.folder !== undefined && p.destination !== undefined ? this.t('[{0}/{1}] {2} → {3}', p.done, p.total, p.folder, p.destination) : `[${p.done}/${p.total}]`;
+  }
+
   private async runRestore(ids: readonly string[], target: RestoreTarget): Promise<void> {
     if (this.restoreAbort) {
       await this.host.post({ type: 'error', scope: 'restore', error: { message: this.t('A restore is already running in this preview.') } });
       return;
     }
-    await this.loading;
-    const unknown = ids.filter((id) => !this.known.has(id));
-    if (unknown.length) {
-      this.host.log('warn', `restore preview: runRestore named ${unknown.length} ids that are not in the plan`);
-      await this.host.post({ type: 'error', scope: 'restore', error: { message: this.t('{0} of the selected messages are not in the current plan.', unknown.length), hint: this.t('Reload the preview and select again.') } });
-      return;
-    }
-    const header = this.source.header();
-    if ((target.kind === 'original' && !header.intoOriginalAllowed) || (target.kind === 'folder' && !header.folderTargetAllowed)) {
-      await this.host.post({ type: 'error', scope: 'restore', error: { message: this.t('This source cannot restore into {0}.', describeTarget(target)) } });
-      return;
-    }
-    const unique = [...new Set(ids)];
-    if (!(await this.host.confirm(unique.length, target))) {
-      await this.host.post({ type: 'error', scope: 'restore', error: { message: this.t('Restore cancelled.') } });
-      return;
-    }
     const abort = new AbortController();
     this.restoreAbort = abort;
+    let ran: { summary: RestoreSummary; outcome?: RestoreOutcome } | undefined;
     try {
-      await this.host.post({ type: 'restore/started', total: unique.length, target: describeTarget(target) });
-      this.host.log('info', `restore preview: restoring ${unique.length} messages of ${header.origin.host}/${header.origin.account} from ${header.origin.source} into ${describeTarget(target)}`);
+      await this.loading;
+      const unknown = ids.filter((id) => !this.known.has(id));
+      if (unknown.length) {
+        this.host.log('warn', `restore preview: runRestore named ${unknown.length} ids that are not in the plan`);
+        await this.host.post({
+          type: 'error',
+          scope: 'restore',
+          error: {
+            message: unknown.length === 1 ? this.t('1 of the chosen messages is not in the current plan.') : this.t('{0} of the chosen messages are not in the current plan.', unknown.length),
+            hint: this.t('Refresh the preview and choose again.'),
+          },
+        });
+        return;
+      }
+      const header = this.source.header();
+      if (!targetAllowed(header, target)) {
+        await this.host.post({ type: 'error', scope: 'restore', error: { message: this.t('This source cannot restore into {0}.', describeTarget(target)) } });
+        return;
+      }
+      const unique = [...new Set(ids)];
+      // What the restore would do now, from a fresh plan: the dialog says exactly that.
+      const prepared = await this.source.prepareRestore(unique, target, abort.signal);
+      const summary = prepared.summary;
+      if (summary.messages === 0) {
+        await this.host.post({ type: 'error', scope: 'restore', error: { message: this.t('Nothing to restore: the chosen messages are already in the account.') } });
+        await this.load();
+        return;
+      }
+      await this.host.post({ type: 'restore/confirming', summary });
+      if (!(await this.host.confirm(summary))) {
+        await this.host.post({ type: 'restore/declined' });
+        return;
+      }
+      ran = { summary };
+      await this.host.post({ type: 'restore/started', summary });
+      const o = header.origin;
+      this.host.log('info', `restore preview: restoring ${summary.messages} messages of ${o.host}/${o.account} from ${o.source} into ${describeTarget(target)}`);
       const work = (line: (text: string) => void, signal: AbortSignal): Promise<RestoreOutcome> =>
-        this.source.restore(
-          unique,
-          target,
+        prepared.run(
           (progress) => {
-            line(`[${progress.done}/${progress.total}] ${progress.message ?? ''}`.trimEnd());
+            line(this.progressLine(progress));
             void this.host.post({ type: 'restore/progress', progress });
           },
           // The webview's Cancel and the task's (terminate, close its terminal) both stop it.
           signal === abort.signal ? signal : AbortSignal.any([abort.signal, signal]),
         );
-      const result = this.host.runRestore ? await this.host.runRestore(unique.length, target, work) : await work(() => undefined, abort.signal);
+      const result = this.host.runRestore ? await this.host.runRestore(summary, work) : await work(() => undefined, abort.signal);
+      ran.outcome = result;
       this.host.log('info', `restore preview: restored ${result.restored}, skipped ${result.skipped}, failed ${result.failed}; verify missing=${result.verify.missing}`);
       await this.host.post({ type: 'restore/result', result });
     } catch (error) {
@@ -198,6 +239,12 @@ export class PreviewRouter {
       await this.host.post({ type: 'error', scope: 'restore', error: toPreviewError(error) });
     } finally {
       this.restoreAbort = undefined;
+    }
+    if (ran) {
+      // The account changed: the plan is made again (what was restored is now already there), and the rest of
+      // the editor is told.
+      this.host.restored?.(ran.summary, ran.outcome);
+      await this.load();
     }
   }
 

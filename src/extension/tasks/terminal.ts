@@ -7,7 +7,7 @@
 import * as vscode from 'vscode';
 import { MailopsError, TransportError } from '../../core/errors';
 import { getLog } from '../log';
-import { BOLD, GREEN, RED, RESET, YELLOW, problemLine, stripAnsi } from './ansi';
+import { BOLD, GREEN, RED, RESET, YELLOW, problemLine, stripControls, terminalText } from './ansi';
 import type { MailopsTaskDefinition } from './definition';
 
 /** What an action writes to; every line ends up in the terminal and in the run's transcript. */
@@ -64,10 +64,15 @@ export class MailopsTaskTerminal implements vscode.Pseudoterminal, TaskRun {
     return this.text;
   }
 
+  /**
+   * Every line reaches the terminal through here: remote text (tool lines, folder names, error messages)
+   * loses every control sequence but our own colour, so it can neither move the cursor, overwrite an earlier
+   * line (a lone \r), retitle the terminal nor plant a hyperlink (issue 11.8).
+   */
   private write(s: string): void {
-    const plain = stripAnsi(s);
-    if (this.text.length < MAX_TRANSCRIPT) this.text += `${plain}\n`;
-    this.writeEmitter.fire(`${s.replace(/\r?\n/g, '\r\n')}\r\n`);
+    const lines = s.split(/\r?\n/);
+    if (this.text.length < MAX_TRANSCRIPT) this.text += `${lines.map(stripControls).join('\n')}\n`;
+    this.writeEmitter.fire(`${lines.map(terminalText).join('\r\n')}\r\n`);
   }
 
   open(): void {

@@ -1,6 +1,6 @@
 /**
  * A real host for the log tests: the real SSH transport to the project's sandbox sshd (root by key on
- * loopback, test/support/sandbox.ts). The sandbox host is this machine, so tests can check what the engine
+ * loopback, test/support/sandbox.ts). The sandbox host shares /var/tmp with this machine, so tests can check what the engine
  * reads remotely against the files themselves.
  */
 import type { HostContext } from '../../../src/core/hosts/context';
@@ -8,7 +8,7 @@ import type { HostConfig } from '../../../src/core/hosts/model';
 import { resolveSshTarget } from '../../../src/core/hosts/sshConfig';
 import { SshTransport } from '../../../src/core/transport/ssh';
 import type { Prompter } from '../../../src/core/transport/types';
-import { ensureSandboxUp } from '../../support/sandbox';
+import { ensureSandboxUp, type SandboxInfo } from '../../support/sandbox';
 
 const refuse: Prompter = {
   confirmHostKey: async () => false,
@@ -17,6 +17,8 @@ const refuse: Prompter = {
 
 export interface TestHost {
   ctx: HostContext;
+  /** The sandbox host's status (which generation this run is about). */
+  info: SandboxInfo;
   where: string;
   close(): Promise<void>;
 }
@@ -35,6 +37,7 @@ export async function openTestHost(): Promise<TestHost> {
   const transport = new SshTransport({ name: config.name, target, prompter: refuse, trustStorePath: `${info.dir}/mailops-logs-test-trust`, killGraceMs: 500 });
   return {
     ctx: { config, transport },
+    info,
     where: `sandbox sshd ${info.ssh.host}:${info.ssh.port}`,
     close: () => transport.close(),
   };

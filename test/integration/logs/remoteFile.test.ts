@@ -154,7 +154,9 @@ describe('remote logs over real SSH', () => {
     const dovecotLog = join(dir, 'dovecot.log');
     writeFileSync(dovecotLog, `${realLines[0]}\n`);
     const conf = join(dir, 'dovecot.conf');
-    writeFileSync(conf, `log_path = ${dovecotLog}\ninfo_log_path = ${join(dir, 'missing-info.log')}\n`);
+    // Dovecot 2.4 (Debian 13) refuses a configuration that does not start with its version.
+    const header = host.info.host.debian === 13 ? 'dovecot_config_version = 2.4.1\ndovecot_storage_version = 2.4.1\n' : '';
+    writeFileSync(conf, `${header}log_path = ${dovecotLog}\ninfo_log_path = ${join(dir, 'missing-info.log')}\n`);
     const ctx = { ...host.ctx, config: { ...host.ctx.config, dovecot: { backupRoot: root, config: conf }, cyrus: { backupRoot: root } } };
     const logs = await discoverLogs(ctx);
     const run = logs.find((l) => l.path === runLog);

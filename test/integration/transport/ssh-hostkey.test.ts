@@ -5,11 +5,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sandboxCmd } from '../../support/sandbox';
 import { TransportError } from '../../../src/core/errors';
-import { fingerprintSha256 } from '../../../src/core/transport/knownHosts';
+import { fingerprintSha256, hashHostName } from '../../../src/core/transport/knownHosts';
+import type { Prompter } from '../../../src/core/transport/types';
 import { logSince, logSize, RecordingPrompter, rootTarget, sandboxSsh, scratch, sleep, transport, type SandboxSsh } from './helpers';
 
 let ssh: SandboxSsh;
@@ -129,6 +131,105 @@ describe('host key verification', () => {
       assert.equal(p.hostKeysAsked.length, 0);
     } finally {
       await t.close();
+    }
+  });
+
+  test('11.4 a host known only by another key type (RSA) is an error naming the line, not a trust prompt', async () => {
+    // The sandbox sshd has only an ed25519 host key; known_hosts says the host has an RSA key.
+    const rsa = join(tmp.dir, 'other_rsa');
+    execFileSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-N', '', '-C', 'not-the-host', '-f', rsa]);
+    const rsaPub = readFileSync(`${rsa}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
+    const kh = join(tmp.dir, 'known_hosts.rsa-only');
+    writeFileSync(kh, `# the host as it was once known\n[${ssh.host}]:${ssh.port} ${rsaPub}\n`);
+    const store = join(tmp.dir, 'trust-other-type');
+    const p = new RecordingPrompter({ acceptHostKey: true, secrets: ['never'] });
+    const t = transport(rootTarget(ssh, tmp.dir, { knownHostsFiles: [kh] }), p, store);
+    const offset = logSize(ssh.log);
+    try {
+      await assert.rejects(t.run(['true']), (e: unknown) => {
+        assert.ok(e instanceof TransportError, String(e));
+        assert.equal(e.failure, 'host-key-changed');
+        assert.equal(e.host, 'sandbox');
+        assert.match(e.message, /known with another key type/);
+        assert.ok(e.meaning?.includes(`ssh-rsa ${pubFingerprint(`${rsa}.pub`)} (${kh} line 2)`), `names the known line: ${e.meaning}`);
+        assert.match(e.meaning ?? '', /offered only ssh-ed25519/, 'says what the server offered');
+        assert.match(e.hint ?? '', new RegExp(`ssh-keygen -R .*${kh.replace(/[.]/g, '\\.')}`));
+        return true;
+      });
+    } finally {
+      await t.close();
+    }
+    assert.equal(p.hostKeysAsked.length, 0, 'no "unknown host, trust it?" prompt');
+    assert.equal(p.secretsAsked.length, 0);
+    assert.ok(!existsSync(store), 'nothing was added to the trust store');
+    await sleep(300);
+    const port = t.localPort;
+    assert.ok(port);
+    const ours = logSince(ssh.log, offset).split('\n').filter((l) => l.includes(` port ${port} `));
+    assert.deepEqual(ours.filter((l) => /^(Accepted|Failed|Postponed)/.test(l)), [], `no authentication attempt:\n${ours.join('\n')}`);
+
+    // With the host's real ed25519 line next to the RSA one, the ed25519 key is asked for and trusted.
+    const real = readFileSync(`${ssh.hostKey}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
+    writeFileSync(kh, `[${ssh.host}]:${ssh.port} ${rsaPub}\n[${ssh.host}]:${ssh.port} ${real}\n`);
+    const q = new RecordingPrompter({ acceptHostKey: true });
+    const t2 = transport(rootTarget(ssh, tmp.dir, { knownHostsFiles: [kh] }), q, store);
+    try {
+      assert.equal((await t2.run(['echo', 'ok'])).stdout, 'ok\n');
+    } finally {
+      await t2.close();
+    }
+    assert.equal(q.hostKeysAsked.length, 0);
+  });
+
+  test('11.4 a host name in capitals finds its hashed known_hosts entry (names are lowercased first)', async () => {
+    const real = readFileSync(`${ssh.hostKey}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
+    const kh = join(tmp.dir, 'known_hosts.hashed');
+    writeFileSync(kh, `${hashHostName(`[localhost]:${ssh.port}`, randomBytes(20))} ${real}\n`);
+    const p = new RecordingPrompter({ acceptHostKey: false });
+    const t = transport(rootTarget(ssh, tmp.dir, { hostName: 'LocalHost', knownHostsFiles: [kh] }), p, join(tmp.dir, 'trust-hashed'));
+    try {
+      assert.equal((await t.run(['echo', 'ok'])).stdout, 'ok\n');
+    } finally {
+      await t.close();
+    }
+    assert.equal(p.hostKeysAsked.length, 0, 'the hashed line was found: nothing to ask');
+  });
+
+  test('11.4 the connect timeout does not run while a host-key or password prompt waits for a person', async () => {
+    /** Answers like RecordingPrompter, 2.5 s later: longer than the 1 s connect timeout. */
+    class SlowPrompter implements Prompter {
+      readonly asked: string[] = [];
+      async confirmHostKey(): Promise<boolean> {
+        this.asked.push('host key');
+        await sleep(2500);
+        return true;
+      }
+      async askSecret(info: Parameters<Prompter['askSecret']>[0]): Promise<string | undefined> {
+        this.asked.push(info.kind);
+        await sleep(2500);
+        return ssh.password;
+      }
+    }
+    const p = new SlowPrompter();
+    const t = transport(rootTarget(ssh, tmp.dir, { connectTimeout: 1, knownHostsFiles: [], user: ssh.passwordUser, identityFiles: [], preferredAuthentications: ['password'] }), p, join(tmp.dir, 'trust-slow'));
+    try {
+      assert.equal((await t.run(['id', '-un'])).stdout, `${ssh.passwordUser}\n`);
+    } finally {
+      await t.close();
+    }
+    assert.deepEqual(p.asked, ['host key', 'password']);
+    // The timeout still applies to the network: a port where nothing answers the handshake.
+    const silent = (await import('node:net')).createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    const silentPort = (silent.address() as { port: number }).port;
+    const t2 = transport(rootTarget(ssh, tmp.dir, { connectTimeout: 1, port: silentPort }), new RecordingPrompter(), join(tmp.dir, 'trust-silent'));
+    const t0 = Date.now();
+    try {
+      await assert.rejects(t2.run(['true']), (e: unknown) => e instanceof TransportError && e.failure === 'connect-failed' && /within 1 s/.test(e.message));
+      assert.ok(Date.now() - t0 < 3000, `gave up after ${Date.now() - t0} ms`);
+    } finally {
+      await t2.close();
+      silent.close();
     }
   });
 });

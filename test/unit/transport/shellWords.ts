@@ -11,6 +11,10 @@ export function nastyWord(canary: string): fc.Arbitrary<string> {
         '', '-n', '--', '-e', '*', '~', '$HOME', '${IFS}', "it's", 'a\nb', '\\', "'\\''", '/etc/*', '-rf',
         `$(touch ${canary})`, `\`touch ${canary}\``, `'; touch ${canary}; '`, `"; touch ${canary}; "`, `| touch ${canary}`,
         `& touch ${canary} &`, `\ntouch ${canary}\n`, `$(printf x > ${canary})`,
+        // what other login shells read differently (issue 11.7): zsh `=cmd` and `=(…)`, fish `\'` and
+        // `(cmd)`, csh `!` history and newlines, `^a^b` quick substitution, brace and tilde forms
+        '=ls', `=(touch ${canary})`, `\\'; touch ${canary}; '`, `(touch ${canary})`, '!!', '!$', `!touch ${canary}`,
+        '^a^b', '{a,b}', '~root', '%1', 'a\rb', `x\n\ntouch ${canary}`, '$status', '$argv', "''", '\\\\',
       ),
     )
     .filter((s) => !s.includes('\0'));

@@ -7,6 +7,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { PreviewDataSource } from '../../../src/extension/preview/dataSource';
+import { MailopsEvents } from '../../../src/extension/events';
 import { RestorePreviewPanel } from '../../../src/extension/preview/panel';
 import { PREVIEW_VIEW_TYPE, type PreviewRow } from '../../../src/shared/previewProtocol';
 import { listMessages } from '../../../src/core/dovecot/messages';
@@ -14,8 +15,8 @@ import { dovecotEngine } from '../../../src/extension/preview/sources/dovecotEng
 import { EXTENSION_ID, activateMailops, waitFor } from './helpers';
 import { requireSandbox, useSandboxHosts } from './sandbox';
 
-function memorySource(rows: PreviewRow[], events: string[]): PreviewDataSource {
-  const origin = { engine: 'dovecot', host: 'suite-host', account: 'alice@example.org', source: 'mirror' } as const;
+function memorySource(rows: PreviewRow[], events: string[], source = 'mirror'): PreviewDataSource {
+  const origin = { engine: 'dovecot', host: 'suite-host', account: 'alice@example.org', source } as const;
   return {
     origin,
     header: () => ({ origin, defaultTarget: 'Restored/2026-11-22 0415', intoOriginalAllowed: true, folderTargetAllowed: true }),
@@ -27,7 +28,7 @@ function memorySource(rows: PreviewRow[], events: string[]): PreviewDataSource {
     async preview(id) {
       return { id, headers: [['Subject', id]], text: 'text' };
     },
-    async restore() {
+    async prepareRestore() {
       throw new Error('not used by this suite');
     },
   };
@@ -47,7 +48,7 @@ describe('Restore preview panel', () => {
     const events: string[] = [];
     const rows: PreviewRow[] = Array.from({ length: 3000 }, (_, i) => ({
       id: `INBOX\u0000${i + 1}`, uid: i + 1, from: `sender${i}@example.org`, subject: `Message ${i}`, date: new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString(),
-      size: 1000 + i, folder: 'INBOX', status: i % 4 === 0 ? 'present' : 'new', source: 'dovecot',
+      size: 1000 + i, folder: 'INBOX', destination: i % 4 === 0 ? 'INBOX' : 'Restored/2026-11-22 0415/INBOX', status: i % 4 === 0 ? 'present' : 'new', source: 'dovecot',
     }));
     const panel = await RestorePreviewPanel.show(ext.extensionUri, memorySource(rows, []).origin, async () => memorySource(rows, events));
     try {
@@ -64,6 +65,41 @@ describe('Restore preview panel', () => {
       assert.equal(again, panel);
     } finally {
       panel.dispose();
+    }
+  });
+});
+
+describe('Restore preview and the editor\'s events', () => {
+  it('names the set in the tab, and reloads its plan when a restore into its account is published', async () => {
+    await activateMailops();
+    const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
+    const hub = new MailopsEvents();
+    const loads: string[] = [];
+    const rows: PreviewRow[] = [{ id: 'INBOX\u00001', uid: 1, from: 'a@example.org', subject: 'one', date: '', size: 10, folder: 'INBOX', destination: 'Restored/x/INBOX', status: 'new', source: 'dovecot' }];
+    const mirror = await RestorePreviewPanel.show(ext.extensionUri, memorySource(rows, []).origin, async () => memorySource(rows, loads), { events: hub });
+    const archive = await RestorePreviewPanel.show(ext.extensionUri, memorySource(rows, [], 'archive:20261122T041500Z-1').origin, async () => memorySource(rows, [], 'archive:20261122T041500Z-1'), { events: hub });
+    try {
+      // Two previews of one account differ by their set.
+      assert.equal(mirror.panel.title, 'Restore alice@example.org on suite-host: mirror');
+      assert.equal(archive.panel.title, 'Restore alice@example.org on suite-host: archive 20261122T041500Z-1');
+      mirror.panel.reveal();
+      const loaded = (): number => loads.filter((e) => e === 'loaded').length;
+      await waitFor('the mirror preview loaded its plan', () => loaded() >= 1, 30_000);
+      // (A webview made visible again asks for the plan again: wait until the revealed one has.)
+      await new Promise((r) => setTimeout(r, 1500));
+      const base = loaded();
+      // Another account, or this panel's own event: no reload.
+      hub.fireRestored({ host: 'suite-host', account: 'bob', engine: 'dovecot', source: 'mirror', folders: ['INBOX'] });
+      hub.fireRestored({ host: 'suite-host', account: 'alice@example.org', engine: 'dovecot', source: 'mirror', folders: ['INBOX'], by: mirror.key });
+      // A restore into this account from elsewhere (the archive's preview, a task): the plan is made again.
+      hub.fireRestored({ host: 'suite-host', account: 'alice@example.org', engine: 'dovecot', source: 'archive:20261122T041500Z-1', folders: ['Restored/x/INBOX'], by: archive.key });
+      await waitFor('the mirror preview reloaded its plan', () => loaded() === base + 1, 30_000);
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(loaded(), base + 1, 'exactly one reload');
+    } finally {
+      mirror.dispose();
+      archive.dispose();
+      hub.dispose();
     }
   });
 });

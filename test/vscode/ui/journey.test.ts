@@ -215,7 +215,7 @@ describe('Mailops journey: hosts, backup task, expunge, restore preview, restore
     // The account was reseeded before the journey (its EXPUNGED mailbox empty) and one message expunged since:
     // the plan holds exactly that message.
     const counts = frame.locator('[data-testid="plan-counts"]');
-    await counts.filter({ hasText: /^\s*1 messages, 1 shown\s*$/ }).waitFor({ timeout: STEP_MS }).catch(async () => {
+    await counts.filter({ hasText: /^\s*1 message, 1 shown\s*$/ }).waitFor({ timeout: STEP_MS }).catch(async () => {
       assert.fail(`the preview of Expunged should hold the one expunged message; it says: ${await counts.innerText()}`);
     });
     await frame.locator('[role="row"]', { hasText: subject }).first().click({ timeout: STEP_MS });

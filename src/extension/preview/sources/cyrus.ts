@@ -5,7 +5,7 @@
  * through the `CyrusUnexpungeEngine` port; sources/engines.ts binds it for a HostContext.
  */
 import type { ExpungedRecord } from '../../../core/cyrus/parse';
-import { defaultTargetFolder, type PreviewContent, type PreviewOrigin, type PreviewRow, type RestoreOutcome } from '../../../shared/previewProtocol';
+import { defaultTargetFolder, type FolderCount, type PlanHeader, type PreviewContent, type PreviewOrigin, type PreviewRow, type RestoreOutcome } from '../../../shared/previewProtocol';
 import type { PreviewDataSource } from '../dataSource';
 
 /** One expunged message as listExpunged yields it (ExpungedItem). */
@@ -47,6 +47,8 @@ export function expungedToRow(e: ExpungedEntry): PreviewRow {
     date: r.sent ?? r.received ?? '',
     size: r.size,
     folder: e.folder,
+    // unexpunge puts a message back into the mailbox it was expunged from.
+    destination: e.folder,
     // Cyrus cannot tell whether a copy is live already: unexpunge always adds the message back.
     status: 'new',
     source: 'cyrus',
@@ -69,11 +71,12 @@ export function groupByFolder(ids: readonly string[]): Map<string, number[]> {
 }
 
 export function cyrusSource(origin: PreviewOrigin, engine: CyrusUnexpungeEngine, now: () => Date = () => new Date()): PreviewDataSource {
-  const header = { origin, defaultTarget: defaultTargetFolder(now()), intoOriginalAllowed: true, folderTargetAllowed: false };
+  const header: PlanHeader = { origin, defaultTarget: defaultTargetFolder(now()), target: { kind: 'original' }, intoOriginalAllowed: true, folderTargetAllowed: false };
   return {
     origin,
     header: () => header,
-    async *loadPlan(signal) {
+    // unexpunge has one target (the mailbox each message came from): the rows do not depend on `target`.
+    async *loadPlan(_target, signal) {
       let out: PreviewRow[] = [];
       for await (const e of engine.list(signal)) {
         out.push(expungedToRow(e));
@@ -90,25 +93,34 @@ export function cyrusSource(origin: PreviewOrigin, engine: CyrusUnexpungeEngine,
       const m = await engine.preview(p.folder, p.uid, signal);
       return { id, headers: m.headers, text: m.text };
     },
-    async restore(ids, target, progress, signal): Promise<RestoreOutcome> {
+    async prepareRestore(ids, target) {
       if (target.kind !== 'original') throw new Error('Cyrus unexpunge restores into the original mailbox only');
       const groups = groupByFolder(ids);
-      const total = ids.length;
-      let done = 0;
-      let restored = 0;
-      for (const [folder, uids] of groups) {
-        progress({ done, total, message: `unexpunge ${uids.length} in ${folder}` });
-        restored += await engine.unexpunge(folder, uids, signal);
-        done += uids.length;
-        progress({ done, total, message: `unexpunged in ${folder}` });
-      }
+      const destinations: FolderCount[] = [...groups].map(([folder, uids]) => ({ folder, messages: uids.length }));
       return {
-        restored,
-        skipped: 0,
-        failed: Math.max(0, total - restored),
-        target: '(original mailboxes)',
-        // unexpunge's own "restored N expunged messages" count against what was asked for.
-        verify: { checked: total, missing: Math.max(0, total - restored) },
+        summary: { messages: ids.length, skipped: 0, target, destinations },
+        async run(progress, signal): Promise<RestoreOutcome> {
+          // One `unexpunge -u` per mailbox; progress between them.
+          const total = ids.length;
+          let done = 0;
+          let restored = 0;
+          for (const [folder, uids] of groups) {
+            progress({ done, total, unit: 'message', folder, destination: folder });
+            restored += await engine.unexpunge(folder, uids, signal);
+            done += uids.length;
+          }
+          progress({ done, total, unit: 'message' });
+          const missing = Math.max(0, total - restored);
+          return {
+            restored,
+            skipped: 0,
+            failed: missing,
+            target,
+            destinations,
+            // unexpunge's own "restored N expunged messages" count against what was asked for.
+            verify: { checked: total, missing },
+          };
+        },
       };
     },
   };

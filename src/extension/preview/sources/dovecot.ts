@@ -1,17 +1,19 @@
 /**
  * A Dovecot restore plan as a PreviewDataSource. The engine (src/core/dovecot/restore.ts: planRestore,
  * applyRestore) is reached through the `DovecotRestoreEngine` port so this file stays pure mapping and is unit
- * tested without a host; sources/engines.ts binds the port to the engine for a HostContext.
+ * tested without a host; sources/dovecotEngine.ts binds the port to the engine for a HostContext.
+ * Totals, destinations and progress are the engine's (planSelection.ts, ApplyProgress): this file only maps them.
  */
+import { planDestinations, selectFromPlan } from '../../../core/dovecot/planSelection';
 import type { PlannedMessage, RestorePlan, RestoreResult, RestoreTarget as DovecotTarget } from '../../../core/dovecot/types';
-import { defaultTargetFolder, type PlanHeader, type PreviewContent, type PreviewOrigin, type PreviewRow, type RestoreOutcome, type RestoreTarget } from '../../../shared/previewProtocol';
+import { defaultTargetFolder, type PlanHeader, type PreviewContent, type PreviewOrigin, type PreviewRow, type RestoreOutcome, type RestoreProgress, type RestoreTarget } from '../../../shared/previewProtocol';
 import type { PreviewDataSource } from '../dataSource';
 
 export interface DovecotRestoreEngine {
   /** planRestore(ctx, account, { source, target }): what the set holds, split into toRestore / alreadyPresent. */
   plan(target: DovecotTarget | undefined, signal: AbortSignal): Promise<RestorePlan>;
-  /** applyRestore(ctx, plan, { onProgress, signal }). */
-  apply(plan: RestorePlan, onProgress: (message: string) => void, signal: AbortSignal): Promise<RestoreResult>;
+  /** applyRestore(ctx, plan, { onProgress, signal }), with the engine's structured progress. */
+  apply(plan: RestorePlan, onProgress: (p: RestoreProgress) => void, signal: AbortSignal): Promise<RestoreResult>;
   /** Headers and text of one message of the set; undefined while the engine has no such function. */
   preview?(folder: string, uid: number, guid: string, signal: AbortSignal): Promise<Omit<PreviewContent, 'id'>>;
 }
@@ -33,6 +35,8 @@ export function plannedToRow(m: PlannedMessage, status: PreviewRow['status']): P
     date: m.date ?? '',
     size: m.size,
     folder: m.folder,
+    // The engine's: where it goes (toRestore) or where it already is (alreadyPresent).
+    destination: m.destination,
     status,
     source: 'dovecot',
   };
@@ -57,22 +61,20 @@ export function toDovecotTarget(t: RestoreTarget): DovecotTarget {
   return t.kind === 'original' ? { mode: 'original' } : { mode: 'new-folder', folder: t.folder };
 }
 
-/** The plan narrowed to exactly the chosen rows (applyRestore carries out exactly plan.toRestore). */
-export function narrowPlan(plan: RestorePlan, ids: ReadonlySet<string>): RestorePlan {
-  const toRestore = plan.toRestore.filter((m) => ids.has(dovecotRowId(m)));
-  const alreadyPresent = plan.alreadyPresent.filter((m) => ids.has(dovecotRowId(m)));
-  return { ...plan, toRestore, alreadyPresent, totals: { toRestore: toRestore.length, alreadyPresent: alreadyPresent.length, bytes: toRestore.reduce((n, m) => n + m.size, 0) } };
+export function fromDovecotTarget(t: DovecotTarget): RestoreTarget {
+  return t.mode === 'original' ? { kind: 'original' } : { kind: 'folder', folder: t.folder };
 }
 
 export function outcomeOf(result: RestoreResult, target: RestoreTarget): RestoreOutcome {
   const notConfirmed = result.notConfirmed;
   return {
     restored: result.restored.length,
-    skipped: result.plan.alreadyPresent.length,
-    failed: Math.max(0, result.plan.toRestore.length - result.restored.length),
-    target: target.kind === 'original' ? '(original folders)' : target.folder,
+    skipped: result.plan.totals.alreadyPresent,
+    failed: notConfirmed.length,
+    target,
+    destinations: planDestinations(result.plan),
     verify: {
-      checked: result.plan.toRestore.length,
+      checked: result.plan.totals.toRestore,
       missing: notConfirmed.length,
       missingIds: notConfirmed.slice(0, 10).map((m) => `${m.folder}/${m.guid}`),
     },
@@ -80,17 +82,18 @@ export function outcomeOf(result: RestoreResult, target: RestoreTarget): Restore
 }
 
 export function dovecotSource(origin: PreviewOrigin, engine: DovecotRestoreEngine, now: () => Date = () => new Date()): PreviewDataSource {
-  let planned: RestorePlan | undefined;
   let header: PlanHeader = { origin, defaultTarget: defaultTargetFolder(now()), intoOriginalAllowed: true, folderTargetAllowed: true };
   const byId = new Map<string, PlannedMessage>();
   return {
     origin,
     header: () => header,
-    async *loadPlan(signal) {
-      planned = await engine.plan(undefined, signal);
+    async *loadPlan(target, signal) {
+      const planned = await engine.plan(target ? toDovecotTarget(target) : undefined, signal);
       byId.clear();
       for (const m of [...planned.toRestore, ...planned.alreadyPresent]) byId.set(dovecotRowId(m), m);
-      if (planned.target.mode === 'new-folder') header = { ...header, defaultTarget: planned.target.folder };
+      // The engine names the default folder (its namespace separator, its clock) when it planned without a target.
+      const engineDefault = target === undefined && planned.target.mode === 'new-folder' ? { defaultTarget: planned.target.folder } : {};
+      header = { ...header, ...engineDefault, target: fromDovecotTarget(planned.target) };
       yield* planToRows(planned);
     },
     async preview(id, signal) {
@@ -106,23 +109,15 @@ export function dovecotSource(origin: PreviewOrigin, engine: DovecotRestoreEngin
       }
       return { id, ...(await engine.preview(m.folder, m.uid, m.guid, signal)) };
     },
-    async restore(ids, target, progress, signal) {
-      // Re-plan right before applying (the live account may have changed since the preview), with the target
-      // the operator chose, then narrow it to exactly the chosen rows.
-      const fresh = await engine.plan(toDovecotTarget(target), signal);
-      const plan = narrowPlan(fresh, new Set(ids));
-      const total = plan.toRestore.length;
-      // applyRestore reports one line per (source folder, destination) group as it starts it.
-      let done = 0;
-      let current = 0;
-      const report = (message: string): void => {
-        done = Math.min(total, done + current);
-        current = Number(/^restoring (\d+) message/.exec(message)?.[1] ?? 0);
-        progress({ done, total, message });
+    async prepareRestore(ids, target, signal) {
+      // Plan again right before asking (the live account may have changed since the preview), with the target
+      // the operator chose, narrowed by the engine to exactly the chosen rows.
+      const chosen = new Set(ids);
+      const plan = selectFromPlan(await engine.plan(toDovecotTarget(target), signal), (m) => chosen.has(dovecotRowId(m)));
+      return {
+        summary: { messages: plan.totals.toRestore, skipped: plan.totals.alreadyPresent, target, destinations: planDestinations(plan) },
+        run: async (progress, runSignal) => outcomeOf(await engine.apply(plan, progress, runSignal), target),
       };
-      progress({ done: 0, total, message: `${plan.alreadyPresent.length} already present, skipped` });
-      const result = await engine.apply(plan, report, signal);
-      return outcomeOf(result, target);
     },
   };
 }

@@ -20,7 +20,9 @@ export function dovecotEngine(ctx: HostContext, account: string, source: string)
   const ref = parseSetRef(source, { kind: 'mirror' });
   return {
     plan: (target, signal) => planRestore(ctx, account, { source: ref, target, signal }),
-    apply: (plan, onProgress, signal) => applyRestore(ctx, plan, { onProgress, signal }),
+    // The engine's progress line is for terminals; the preview takes the structured step that comes with it.
+    apply: (plan, onProgress, signal) =>
+      applyRestore(ctx, plan, { onProgress: (_line, p) => onProgress({ done: p.done, total: p.total, unit: p.unit, folder: p.folder, destination: p.destination }), signal }),
     // One doveadm fetch of the message in the plan's source set (an archive point is extracted for it and removed).
     preview: async (folder, uid, _guid, signal) => messageToPreview(await readMessage(ctx, account, ref, { mailbox: folder, uid }, { signal })),
   };
