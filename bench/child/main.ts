@@ -10,7 +10,7 @@ import type { HostConfig } from '../../src/core/hosts/model';
 import { createTransport } from '../../src/core/transport';
 import type { Prompter, Transport } from '../../src/core/transport/types';
 
-const task = JSON.parse(process.argv[2] ?? '{}') as Record<string, any>;
+const task = JSON.parse(process.argv[2] ?? '{}') as Record<string, unknown>;
 
 let heapPeak = 0;
 const sampler = setInterval(() => {

@@ -278,7 +278,7 @@ export class UnexpungeListParser {
     const uid = /^UID: (\d+)$/.exec(line);
     if (uid) return this.startRecord(Number(uid[1]));
     if (line === '') return null;
-    const f = /^\t(Size|Sent|Recv|Expg|From|To  |Cc  |Bcc |Subj): ?(.*)$/.exec(line);
+    const f = /^\t(Size|Sent|Recv|Expg|From|To {2}|Cc {2}|Bcc |Subj): ?(.*)$/.exec(line);
     if (f && this.cur) {
       this.field(f[1]!, f[2]!);
       return null;

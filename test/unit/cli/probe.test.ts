@@ -75,7 +75,7 @@ describe('probe output parser (captured from the real script)', () => {
     assert.match(text, /Dovecot 2\.4\.1-4 \(7d8c0e5759\), config dialect 2\.4/);
     assert.match(text, /mail storage +mail_driver = maildir, mail_path = %\{home\}\/Maildir, mailbox_list_layout = fs/);
     assert.match(text, /lazy_expunge +on, mailbox EXPUNGED/);
-    assert.match(text, /Cyrus cyrus-imapd 3\.10\.2.*\n(.*\n)*  index version +19/);
+    assert.match(text, /Cyrus cyrus-imapd 3\.10\.2.*\n(.*\n)* {2}index version +19/);
   });
 
   test('the Debian 13 sandbox host over SSH: Dovecot 2.4 with its lazy_expunge mailbox, Cyrus 3.10 with index version 19', () => {
