@@ -84,7 +84,13 @@ export class MailopsTasks implements vscode.TaskProvider, vscode.Disposable {
     }
     const unattended = runsOnFolderOpen(task, def);
     if (unattended) getLog().warn(`tasks.json: the mailops task "${task.name}" runs when the folder opens; a restore, unexpunge or undelete from it is refused`);
-    return this.createTask(def, task.scope ?? undefined, unattended ? 'unattended' : 'tasks.json');
+    const resolved = this.createTask(def, task.scope ?? undefined, unattended ? 'unattended' : 'tasks.json');
+    // VS Code drops a resolved task whose definition is not the very object it handed over ("The resolved
+    // task definition must be the same object as the original task definition"): a tasks.json restore,
+    // unexpunge or undelete (not among provideTasks' entries) would never appear. The parsed copy drives
+    // the run; the original object only identifies the task.
+    resolved.definition = task.definition;
+    return resolved;
   }
 
   /**

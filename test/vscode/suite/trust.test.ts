@@ -25,7 +25,8 @@ import { requireSandbox, sandboxHosts, type SandboxStatusLite } from './sandbox'
 const CYRUS = 'sandbox-cyrus';
 const PASSWORD_HOST = 'sandbox-mailops';
 const USER = 'bob';
-const FOLDER = 'Archive';
+/** A leaf folder of bob (Cyrus refuses to delete a folder with children). */
+const FOLDER = 'Work Stuff';
 const TASK_LABEL = 'mailops-test: undelete on folder open';
 
 /** What the suites need of the sandbox beyond SandboxStatusLite. */
@@ -162,7 +163,10 @@ describe('11.3 / 11.5 / secret scan on the sandbox Cyrus host', function () {
     await api.connections.prompter.rememberCyrusAdmin(ctx, adminEndpoint(ctx), status.cyrus.adminPassword);
     const entry = { label: TASK_LABEL, type: 'mailops', action: 'undelete', host: CYRUS, account: USER, name: FOLDER, runOptions: { runOn: 'folderOpen' } };
     await vscode.workspace.getConfiguration('tasks').update('tasks', [entry], vscode.ConfigurationTarget.Workspace);
-    const task = await waitFor('the tasks.json entry', async () => (await vscode.tasks.fetchTasks({ type: 'mailops' })).find((t) => t.name === TASK_LABEL), 30_000);
+    // VS Code lists a tasks.json entry that no provider offered only when resolveTask hands back its very
+    // definition object: this is also what makes the entry runnable at all.
+    const task = await waitFor('the tasks.json entry among the mailops tasks', async () => (await vscode.tasks.fetchTasks({ type: 'mailops' })).find((t) => t.name === TASK_LABEL), 30_000);
+    assert.equal(task.definition.action, 'undelete');
     const execution = await vscode.tasks.executeTask(task);
     assert.equal(await taskEnd(execution), 1);
     const run = lastRun(api, (r) => r.definition.action === 'undelete');
