@@ -138,13 +138,25 @@ function readSafe(file: string): string {
   }
 }
 
-/** Files on the host (as root) that contain a secret: grep -rlF with the secrets in a 0600 file, not in argv. */
-export async function hostFilesContaining(secrets: string[], paths: string[]): Promise<string[]> {
+/**
+ * Log files on the host (as root) that contain a secret: every file of `everything` (files or whole
+ * folders), and the `*.log` files below `logsIn` (a state folder that also keeps, say, the sandbox's own
+ * password files). grep -F with the secrets in a 0600 file, never in an argv.
+ */
+export async function hostFilesContaining(secrets: string[], everything: string[], logsIn: string[] = []): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'mailops-secret-grep-'));
   try {
     const pw = join(dir, 'secrets');
     writeFileSync(pw, `${secrets.join('\n')}\n`, { mode: 0o600 });
-    const r = await sandboxExec(['sh', '-c', 'f=$1; shift; for p in "$@"; do [ -e "$p" ] && grep -rlI -F -f "$f" -- "$p"; done; exit 0', 'mailops-grep', pw, ...paths]);
+    const script = String.raw`f=$1; n=$2; shift 2
+i=0
+for p in "$@"; do
+  i=$((i+1))
+  [ -e "$p" ] || continue
+  if [ "$i" -le "$n" ]; then grep -rlI -F -f "$f" -- "$p"; else find "$p" -type f -name '*.log' -exec grep -lI -F -f "$f" -- {} +; fi
+done
+exit 0`;
+    const r = await sandboxExec(['sh', '-c', script, 'mailops-grep', pw, String(everything.length), ...everything, ...logsIn]);
     if (r.code !== 0) throw new Error(`grep on the host failed (exit ${r.code}): ${r.stderr}`);
     return r.stdout.split('\n').filter(Boolean);
   } finally {

@@ -19,7 +19,8 @@ import { cyrusUser, ensureSandboxUp, sandboxCmd, type SandboxInfo } from '../../
 import { cli } from './helpers';
 
 const USER = 'bob';
-const FOLDER = 'Archive';
+/** A leaf folder of bob (Cyrus refuses to delete a folder with children). */
+const FOLDER = 'Work Stuff';
 /** The tests' private port range (COMMON.md: 12000-12999). */
 const EVIL_PORT = 12143;
 

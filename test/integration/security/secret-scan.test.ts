@@ -19,8 +19,8 @@ import { cyrusUser, ensureSandboxUp, sandboxCmd, type SandboxInfo } from '../../
 import { cli, cliOnTty, hostFilesContaining, sampleProcesses } from './helpers';
 
 const USER = 'bob';
-/** A folder of bob as seeded, deleted by its owner and brought back by the undelete. */
-const FOLDER = 'Archive';
+/** A folder of bob as seeded (a leaf: Cyrus refuses to delete a folder with children), deleted by its owner and brought back by the undelete. */
+const FOLDER = 'Work Stuff';
 
 let info: SandboxInfo;
 let scratch: string;
@@ -37,9 +37,13 @@ after(async () => {
   if (info) await sandboxCmd('reseed', 'cyrus', USER);
 });
 
-/** Every place on the host where a leaked password would stay: logs of sshd, Cyrus, Dovecot, syslog, Mailops. */
-function hostLogPaths(): string[] {
-  return [info.ssh.log, info.cyrus.log, info.dovecot.log, info.dir, '/var/log', '/var/backups/mailops'];
+/**
+ * Every place on the host where a leaked password would stay: the logs of sshd, Cyrus (syslog), Dovecot, the
+ * host's /var/log, Mailops' run and operation logs under the backup roots, and every *.log of the host's state
+ * folder (not its secrets/ folder, where the sandbox keeps the passwords it generated).
+ */
+async function hostLogsContaining(secret: string): Promise<string[]> {
+  return hostFilesContaining([secret], [info.ssh.log, info.cyrus.log, info.dovecot.log, '/var/log', '/var/backups/mailops'], [info.dir]);
 }
 
 describe('secret scan: a Cyrus undelete with the admin password and an SSH password login leak the passwords nowhere', () => {
@@ -71,7 +75,7 @@ describe('secret scan: a Cyrus undelete with the admin password and an SSH passw
 
     assert.ok(run.stderr.includes('mailops: debug:'), 'the debug log was on (MAILOPS_DEBUG=1)');
     assert.ok(!run.stdout.includes(admin) && !run.stderr.includes(admin), 'the admin password is in the CLI output or its debug log');
-    assert.deepEqual(await hostFilesContaining([admin], hostLogPaths()), [], 'host files containing the admin password');
+    assert.deepEqual(await hostLogsContaining(admin), [], 'host logs containing the admin password');
     // The LOGIN itself reached the server (it logs the admin's login, never the password).
     assert.match(readFileSync(info.cyrus.log, 'utf8'), /login: .*\bcyrus\b/);
   });
@@ -83,7 +87,7 @@ describe('secret scan: a Cyrus undelete with the admin password and an SSH passw
     const { result: run, samples } = await sampleProcesses([password], [`sshd(-session)?: ${info.ssh.passwordUser}`], () =>
       cliOnTty(
         ['probe', '--ssh', `${info.ssh.passwordUser}@${info.ssh.host}:${info.ssh.port}`, '--known-hosts', info.ssh.knownHosts, '--json'],
-        [{ when: /assword: ?$/, type: password }],
+        [{ when: /assword: /, type: password }],
         { MAILOPS_DEBUG: '1', SSH_AUTH_SOCK: undefined, HOME: scratch },
       ),
     );
@@ -95,6 +99,6 @@ describe('secret scan: a Cyrus undelete with the admin password and an SSH passw
     assert.ok(!run.stdout.includes(password) && !run.stderr.includes(password), 'the SSH password is in what the terminal showed or in the debug log');
     const sshLog = readFileSync(info.ssh.log, 'utf8').slice(sshLogBefore);
     assert.match(sshLog, new RegExp(`Accepted (keyboard-interactive/pam|password) for ${info.ssh.passwordUser}`), 'sshd logged the password login');
-    assert.deepEqual(await hostFilesContaining([password], hostLogPaths()), [], 'host files containing the SSH password');
+    assert.deepEqual(await hostLogsContaining(password), [], 'host logs containing the SSH password');
   });
 });
