@@ -61,9 +61,7 @@ function writeGate(origin: TaskOrigin, d: MailopsTaskDefinition): WriteGate {
   const confirm = async (question: string, detail: string, action: string): Promise<boolean> => {
     const answer = await vscode.window.showWarningMessage(
       question,
-      { modal: true, detail: `${detail}
-
-${vscode.l10n.t('This task comes from tasks.json ("{0}"), which a repository can ship: check what it writes.', taskName(d))}` },
+      { modal: true, detail: `${detail}\n\n${vscode.l10n.t('This task comes from tasks.json ("{0}"), which a repository can ship: check what it writes.', taskName(d))}` },
       action,
     );
     getLog().info(`tasks.json task "${taskName(d)}": ${answer === action ? 'confirmed' : 'not confirmed'} by the operator`);
@@ -361,7 +359,7 @@ async function undeleteAction(ctx: HostContext, d: MailopsTaskDefinition, out: T
  */
 async function askAdminPassword(ctx: HostContext, ep: AdminEndpoint, out: TaskOutput, connections: Connections): Promise<string | undefined> {
   out.progress(vscode.l10n.t('waiting for the admin password'));
-  out.line(`${DIM}${vscode.l10n.t('the password of the Cyrus admin {0} at {1}:{2} is needed: it is asked in the input box at the top of the window', ep.user, ep.host, ep.port)}${RESET}`);
+  out.line(`${DIM}${vscode.l10n.t('the password of the Cyrus admin {0} at {1}:{2} is needed: unless one is remembered, it is asked in the input box at the top of the window', ep.user, ep.host, ep.port)}${RESET}`);
   const r = await connections.prompter.withCyrusAdminPassword(ctx, ep, async (password) => {
     await adminSession(ctx, ep, password, []);
     return password;
