@@ -24,13 +24,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<Mailop
   const hostsView = vscode.window.createTreeView('mailops.hosts', { treeDataProvider: hostsProvider, showCollapseAll: true });
   const tasks = new MailopsTasks(connections);
   context.subscriptions.push(connections, hostsProvider, hostsView, tasks, registerMessageDocuments(connections));
-  context.subscriptions.push(...registerCommands({ context, hostsProvider, connections, tasks }));
+  context.subscriptions.push(...registerCommands({ context, hostsProvider, hostsView, connections, tasks }));
   registerLogs(context, { hosts: connections });
   registerPreview(context, { hostContext: (host) => connections.get(host), tasks });
   await hostsProvider.refresh();
 
   if (context.extensionMode === vscode.ExtensionMode.Test) {
-    return { hostsProvider, contextKeys: contextSnapshot, connections, tasks };
+    return { hostsProvider, contextKeys: contextSnapshot, connections, tasks, logUri: context.logUri };
   }
   return undefined;
 }

@@ -90,6 +90,11 @@ export interface ServerOptions {
   verbose?: boolean;
   /** User settings, on top of QUIET_SETTINGS (the web workbench keeps them in DATA_DIR/data/User/settings.json). */
   userSettings?: Record<string, unknown>;
+  /**
+   * Machine settings: the "Remote" tab of the Settings editor, DATA_DIR/data/Machine/settings.json. The web
+   * workbench is a remote window, so machine-scoped settings (mailops.hosts) are read from here only.
+   */
+  machineSettings?: Record<string, unknown>;
 }
 
 /** Keep the workbench offline and uncluttered: no gallery queries, no update checks, no AI side panel. */
@@ -108,6 +113,11 @@ export const QUIET_SETTINGS: Readonly<Record<string, unknown>> = {
 /** Where the server keeps the web workbench's user settings. */
 export function userSettingsFile(dataDir: string): string {
   return path.join(dataDir, 'data/User/settings.json');
+}
+
+/** Where the server keeps its machine settings (the Settings editor's "Remote" tab). */
+export function machineSettingsFile(dataDir: string): string {
+  return path.join(dataDir, 'data/Machine/settings.json');
 }
 
 function serverArgs(dataDir: string, extensionsDir: string): string[] {
@@ -142,6 +152,10 @@ export async function startServer(options: ServerOptions = {}): Promise<VscodeSe
   await mkdir(extensionsDir, { recursive: true });
   await mkdir(path.dirname(userSettingsFile(dataDir)), { recursive: true });
   await writeFile(userSettingsFile(dataDir), JSON.stringify({ ...QUIET_SETTINGS, ...options.userSettings }, null, 2) + '\n');
+  if (options.machineSettings) {
+    await mkdir(path.dirname(machineSettingsFile(dataDir)), { recursive: true });
+    await writeFile(machineSettingsFile(dataDir), JSON.stringify(options.machineSettings, null, 2) + '\n');
+  }
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(
@@ -288,9 +302,15 @@ export interface Workbench {
 /**
  * The workbench as a user meets it, for UI tests: an empty workspace folder, the built mailops.vsix installed
  * when it exists (MAILOPS_VSIX or ./mailops.vsix; else this checkout as a development extension, after
- * `npm run build`), the given user settings, Chromium on the workbench with its page ready.
+ * `npm run build`), the given user and machine settings, Chromium on the workbench with its page ready.
  */
-export async function openWorkbench(options: { name: string; userSettings?: Record<string, unknown>; files?: Record<string, string> }): Promise<Workbench> {
+export async function openWorkbench(options: {
+  name: string;
+  userSettings?: Record<string, unknown>;
+  /** Machine settings: where this remote window reads mailops.hosts (a machine-scoped setting). */
+  machineSettings?: Record<string, unknown>;
+  files?: Record<string, string>;
+}): Promise<Workbench> {
   const vsix = path.resolve(process.env.MAILOPS_VSIX ?? path.join(REPO_ROOT, 'mailops.vsix'));
   const workspace = await tempDir(`vscode-${options.name}-ws`);
   await mkdir(path.join(workspace, '.vscode'), { recursive: true });
@@ -306,7 +326,7 @@ export async function openWorkbench(options: { name: string; userSettings?: Reco
   } else if (!existsSync(path.join(REPO_ROOT, 'dist/extension.js'))) {
     throw new Error('neither mailops.vsix nor dist/extension.js: run `npm run package` or `npm run build`');
   }
-  const server = await startServer({ extensionsDir, verbose: !!process.env.MAILOPS_VSCODE_VERBOSE, userSettings: options.userSettings });
+  const server = await startServer({ extensionsDir, verbose: !!process.env.MAILOPS_VSCODE_VERBOSE, userSettings: options.userSettings, machineSettings: options.machineSettings });
   const session = await launchBrowser();
   const page = session.page;
   await page.goto(workbenchUrl(server, workspace, source === 'development' ? [['extensionDevelopmentPath', remoteUri(server, REPO_ROOT)]] : []));

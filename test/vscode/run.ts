@@ -7,8 +7,10 @@
  *   node --import tsx test/vscode/run.ts          (after `npm run build`; scripts/test-vscode does both)
  *
  * Environment:
- *   MAILOPS_VSCODE_SETTINGS=FILE   a settings.json for the test workspace (e.g. mailops.hosts pointing at the
- *                                  sandbox); copied to WORKSPACE/.vscode/settings.json
+ *   MAILOPS_VSCODE_SETTINGS=FILE   settings for the test window (e.g. mailops.hosts pointing at the sandbox),
+ *                                  written as the server's Machine settings: the web workbench is a remote
+ *                                  window, and machine-scoped settings such as mailops.hosts are read from
+ *                                  there (or the user settings of a local window), never from a workspace
  *   MAILOPS_VSCODE_WORKSPACE=DIR   open this folder instead of a fresh temporary one (used as is)
  *   MAILOPS_VSCODE_GREP=TEXT       run only the tests whose full title contains TEXT
  *   MAILOPS_VSCODE_TIMEOUT=SEC     overall limit (default 300)
@@ -18,8 +20,8 @@
  * The server's environment reaches the extension host, so the suites see MAILOPS_* variables; this runner
  * sets MAILOPS_VSCODE_RUN=1 and MAILOPS_VSCODE_WORKSPACE_DIR for them.
  */
-import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { format } from 'node:util';
 import {
@@ -61,10 +63,10 @@ async function main(): Promise<number> {
   if (!workspace) {
     ownWorkspace = workspace = await tempDir('vscode-ws');
     await mkdir(path.join(workspace, '.vscode'), { recursive: true });
-    const settings = process.env.MAILOPS_VSCODE_SETTINGS;
-    if (settings) await copyFile(path.resolve(settings), path.join(workspace, '.vscode/settings.json'));
-    else await writeFile(path.join(workspace, '.vscode/settings.json'), '{}\n');
+    await writeFile(path.join(workspace, '.vscode/settings.json'), '{}\n');
   }
+  const settingsFile = process.env.MAILOPS_VSCODE_SETTINGS;
+  const machineSettings = settingsFile ? (JSON.parse(readFileSync(path.resolve(settingsFile), 'utf8')) as Record<string, unknown>) : undefined;
 
   let server: VscodeServer | undefined;
   let session: BrowserSession | undefined;
@@ -89,6 +91,7 @@ async function main(): Promise<number> {
     setupDone = (async () => {
       server = await startServer({
         verbose,
+        ...(machineSettings ? { machineSettings } : {}),
         env: {
           MAILOPS_VSCODE_RUN: '1',
           MAILOPS_VSCODE_WORKSPACE_DIR: workspace,

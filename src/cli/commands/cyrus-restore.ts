@@ -1,7 +1,9 @@
 import type { CliCommand } from '../types';
 import { UsageError } from '../../core/errors';
 import { cyrusRestore, type CyrusRestoreResult } from '../../core/cyrus/restore';
-import { adminPassword } from './undelete';
+import { adminEndpoint } from '../../core/cyrus/imapAdmin';
+import { withCliAdminPassword } from '../prompter';
+import { noAdminPassword } from './undelete';
 
 function render(r: CyrusRestoreResult): string {
   const lines = r.messages.map((m) => `  UID ${m.uid}  ${m.date ?? '?'}  ${m.size} B  from ${m.from ?? '?'}  ${JSON.stringify(m.subject ?? '')}`);
@@ -36,6 +38,8 @@ export const cyrusRestoreCommand: CliCommand = {
     });
     const host = await ctx.host();
     const req = { account, folder, archiveId: from, uids, to: args.values.to as string | undefined, imap: args.values.imap as string | undefined, admin: args.values.admin as string | undefined };
+    // Refuses a non-loopback --imap / cyrus.imap before anything is extracted or asked.
+    const ep = adminEndpoint(host, { imap: req.imap, admin: req.admin });
     const preview = await cyrusRestore(host, { ...req, dryRun: true }, undefined, ctx.signal);
     if (args.values['dry-run']) {
       ctx.result(preview, render);
@@ -43,8 +47,9 @@ export const cyrusRestoreCommand: CliCommand = {
     }
     if (!ctx.json) ctx.info(render(preview));
     if (!(await ctx.confirm(`restore ${preview.messages.length} message(s) into the new folder ${JSON.stringify(preview.target.folder)}?`))) return 1;
-    const password = await adminPassword((p) => ctx.askSecret(p), (args.values.admin as string | undefined) ?? host.config.cyrus?.admin ?? 'cyrus');
-    ctx.result(await cyrusRestore(host, req, password, ctx.signal), render);
+    const done = await withCliAdminPassword((p) => ctx.askSecret(p), ep, (password) => cyrusRestore(host, req, password, ctx.signal));
+    if (!done) throw noAdminPassword();
+    ctx.result(done, render);
     return 0;
   },
 };

@@ -16,8 +16,14 @@
  *    Not ssh port forwarding: sshd's AllowTcpForwarding is often off on mail hosts, and the local transport
  *    has no such thing. Not cyradm/imtest: they take the password in argv (-w) or from a TTY.
  *  - When the server closes after LOGOUT the reader ends and the pipe exits; a timeout stops a stuck one.
+ *  - The pipe speaks plain IMAP, so the password is in clear between the mail host and cyrus.imap: only a
+ *    loopback address is accepted (the Cyrus server on the mail host itself, the usual case, where the bytes
+ *    never leave the machine). Any other address is refused before a password is asked, whoever set it
+ *    (a typo, or a settings file that points cyrus.imap at a server that collects admin passwords). TLS from
+ *    the host side would need openssl s_client with certificate and name checks on every host; until then a
+ *    remote IMAP server is reached by running Mailops on (or over SSH to) the host where Cyrus runs.
  */
-import { MailopsError } from '../errors';
+import { MailopsError, UsageError, type ErrorDetails } from '../errors';
 import type { HostContext } from '../hosts/context';
 import { shellLine } from '../transport/quote';
 
@@ -50,12 +56,57 @@ export interface AdminEndpoint {
   user: string;
 }
 
+/** Whether an address names this very machine: 127.0.0.0/8, ::1 (also IPv4-mapped), or `localhost`. */
+export function isLoopbackAddress(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  if (h === 'localhost' || h === 'localhost.' || h === 'ip6-localhost') return true;
+  const v4 = /^(?:::ffff:)?(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);
+  if (v4) return v4.slice(1).every((o) => Number(o) <= 255) && v4[1] === '127';
+  return /^(?:0{0,4}:){2,7}0{0,3}1$/.test(h) || h === '::1';
+}
+
+/**
+ * Where the admin session goes: cyrus.imap (or --imap) of the host, default 127.0.0.1:143, as seen from the
+ * mail host. Refuses (UsageError naming the setting) an address that is not loopback: the session is plain
+ * IMAP and carries the admin password.
+ */
 export function adminEndpoint(ctx: HostContext, override: { imap?: string; admin?: string } = {}): AdminEndpoint {
   const spec = override.imap ?? ctx.config.cyrus?.imap ?? '127.0.0.1:143';
   const m = /^(.+):(\d+)$/.exec(spec);
-  const host = m ? m[1]! : spec;
+  const host = (m ? m[1]! : spec).replace(/^\[|\]$/g, '');
   const port = m ? Number(m[2]) : 143;
-  return { host: host.replace(/^\[|\]$/g, ''), port, user: override.admin ?? ctx.config.cyrus?.admin ?? 'cyrus' };
+  const ep = { host, port, user: override.admin ?? ctx.config.cyrus?.admin ?? 'cyrus' };
+  checkLoopback(ctx, ep, override.imap !== undefined ? '--imap' : `cyrus.imap of the host "${ctx.config.name}"`);
+  return ep;
+}
+
+function checkLoopback(ctx: HostContext, ep: AdminEndpoint, setting: string): void {
+  if (isLoopbackAddress(ep.host)) return;
+  throw new UsageError(`refusing to send the Cyrus admin password to ${ep.host}:${ep.port}: ${setting} is not a loopback address`, {
+    host: ctx.config.name,
+    meaning: `Mailops talks to Cyrus as the admin in plain IMAP (no TLS) from the mail host; to ${ep.host} the password would cross the network in clear`,
+    hint: `set ${setting.startsWith('--') ? '--imap' : 'cyrus.imap'} to the address Cyrus listens on on the mail host itself, e.g. 127.0.0.1:143 (the session runs on the host, over SSH)`,
+  });
+}
+
+/**
+ * The server refused LOGIN: the password (or the admin user) is wrong. A remembered password must be
+ * forgotten; each face says where the password came from and what to do (withHint).
+ */
+export class AdminLoginError extends MailopsError {
+  constructor(
+    readonly summary: string,
+    readonly endpoint: AdminEndpoint,
+    private readonly details: ErrorDetails,
+  ) {
+    super(summary, details);
+    this.name = 'AdminLoginError';
+  }
+
+  /** The same failure with the face's own next step. */
+  withHint(hint: string): AdminLoginError {
+    return new AdminLoginError(this.summary, this.endpoint, { ...this.details, hint });
+  }
 }
 
 /** Build the whole session (bytes for stdin). Commands are already-encoded argument strings. */
@@ -90,6 +141,7 @@ export function parseSession(out: string, n: number): { greeting: string | null;
 
 /** Run commands as the admin; throws MailopsError when the connection or LOGIN fails. Command failures are returned. */
 export async function adminSession(ctx: HostContext, ep: AdminEndpoint, password: string, commands: string[][], signal?: AbortSignal): Promise<ImapTagged[]> {
+  checkLoopback(ctx, ep, `cyrus.imap of the host "${ctx.config.name}"`);
   const argv = ['sh', '-c', BRIDGE_SCRIPT, 'mailops-imap', ep.host, String(ep.port)];
   const display = shellLine(['sh', '-c', '<imap pipe>', 'mailops-imap', ep.host, String(ep.port)]);
   const r = await ctx.transport.run(argv, { stdin: buildSession(ep.user, password, commands), timeoutMs: 120_000, signal });
@@ -105,12 +157,15 @@ export async function adminSession(ctx: HostContext, ep: AdminEndpoint, password
     });
   }
   if (s.login.status !== 'OK') {
-    throw new MailopsError(`IMAP LOGIN as ${ep.user} failed: ${s.login.status} ${s.login.text}`, {
+    const plaintext = /LOGINDISABLED|plaintext/i.test(`${s.greeting} ${s.login.text}`);
+    const details = {
       host: ctx.config.name,
       command: `${display}  (stdin: LOGIN ${ep.user} <password>)`,
-      meaning: /LOGINDISABLED|plaintext/i.test(`${s.greeting} ${s.login.text}`) ? 'the server refuses plaintext LOGIN on this connection (allowplaintext: no)' : 'wrong admin user or password, or the user is not in the admins list of imapd.conf',
-      hint: 'check cyrus.admin and the password (mailops asks for it, or reads $MAILOPS_CYRUS_ADMIN_PASSWORD_FILE)',
-    });
+      meaning: plaintext ? 'the server refuses plaintext LOGIN on this connection (allowplaintext: no)' : 'wrong admin user or password, or the user is not in the admins list of imapd.conf',
+      hint: plaintext ? 'allow plaintext logins on the loopback address Mailops uses (imapd.conf), or use a Cyrus service on 127.0.0.1 that does' : `check cyrus.admin (${ep.user}) and its password`,
+    };
+    if (plaintext) throw new MailopsError(`IMAP LOGIN as ${ep.user} failed: ${s.login.status} ${s.login.text}`, details);
+    throw new AdminLoginError(`IMAP LOGIN as ${ep.user} failed: ${s.login.status} ${s.login.text}`, ep, details);
   }
   return s.commands;
 }

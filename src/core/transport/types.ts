@@ -55,6 +55,12 @@ export interface Transport {
   readonly label: string;
   readonly state: ConnectionState;
   /**
+   * SSH: the server of the latest connection, once its host key was verified and the login succeeded
+   * (address as connected to, port, SHA256 host key fingerprint). What a secret used on that host (the Cyrus
+   * admin password) is keyed by, instead of the configured name. Absent for the local transport.
+   */
+  readonly peer?: { address: string; port: number; hostKey: string };
+  /**
    * Start an argv. Never goes through a local shell; the SSH transport quotes it with quote.ts and runs it
    * with /bin/sh on the host, whatever the account's login shell.
    */
@@ -69,10 +75,36 @@ export interface Transport {
   onStateChange(listener: (state: ConnectionState, error?: Error) => void): () => void;
 }
 
+/**
+ * What a secret unlocks, so that a prompter that remembers secrets keys them by it and never by a host's
+ * display name (a settings change can point a name at another server):
+ *   ssh-login  a password or keyboard-interactive answer: this user on the SSH server at address:port whose
+ *              host key (SHA256 fingerprint, verified before authentication) is hostKey
+ *   key-file   a private key's passphrase: the key file (its public key identifies it)
+ */
+export type SecretSubject =
+  | { kind: 'ssh-login'; user: string; address: string; port: number; hostKey: string }
+  | { kind: 'key-file'; file: string };
+
+export interface SecretQuestion {
+  /** The configured host name, for the prompt's title. */
+  host: string;
+  user: string;
+  kind: 'password' | 'passphrase' | 'keyboard-interactive';
+  prompt: string;
+  echo: boolean;
+  subject?: SecretSubject;
+}
+
 /** Questions the transport may need to put to a person (the CLI asks on the TTY; the extension in a quick pick/input box). */
 export interface Prompter {
   /** An unknown host key: accept (and remember) it? */
   confirmHostKey(info: { host: string; port: number; keyType: string; fingerprint: string }): Promise<boolean>;
   /** A password, key passphrase or keyboard-interactive answer. Return undefined to cancel. */
-  askSecret(info: { host: string; user: string; kind: 'password' | 'passphrase' | 'keyboard-interactive'; prompt: string; echo: boolean }): Promise<string | undefined>;
+  askSecret(info: SecretQuestion): Promise<string | undefined>;
+  /**
+   * Whether the answer askSecret gave was accepted (the key decrypted; the server let the user in) or
+   * rejected. A prompter that remembers secrets keeps only accepted ones and forgets rejected ones.
+   */
+  secretOutcome?(info: SecretQuestion, accepted: boolean): void;
 }

@@ -12,6 +12,7 @@ import { TransportPool, type ConnectionState, type Transport } from '../../core/
 import { getLog } from '../log';
 import { EditorPrompter, trustStorePath } from './prompter';
 import { readHostsSetting } from './settings';
+import { WorkspaceHostsGuard } from './workspaceHosts';
 
 export interface HostState {
   state: ConnectionState;
@@ -21,6 +22,8 @@ export interface HostState {
 
 export class Connections implements vscode.Disposable {
   readonly prompter: EditorPrompter;
+  /** Workspace files that try to set mailops.hosts (ignored; the operator is told once per file). */
+  readonly workspaceHosts = new WorkspaceHostsGuard();
   private readonly pool: TransportPool;
   private readonly states = new Map<string, HostState>();
   private readonly watched = new Map<Transport, () => void>();
@@ -93,6 +96,7 @@ export class Connections implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.workspaceHosts.dispose();
     for (const off of this.watched.values()) off();
     this.watched.clear();
     this.changed.dispose();

@@ -8,12 +8,17 @@
  *                     restores one folder from a file backup into a NEW folder (cyrusRestore), else unexpunge
  *   unexpunge         Cyrus: unexpunge -u/-a (flagged $Restored)
  *   undelete          Cyrus: IMAP RENAME of a DELETED.* folder as the admin
+ *
+ * Where a task comes from decides whether it may write without asking (TaskOrigin): a command of the view
+ * has asked already; a tasks.json entry is text in a repository, so a restore, unexpunge or undelete from
+ * it shows what it will write in a modal and writes only when the operator says so, and one that runs
+ * unattended (runOptions.runOn: folderOpen) is refused before it touches the host.
  */
 import * as vscode from 'vscode';
 import { cyrusBackup, type CyrusBackupKind, type CyrusBackupResult } from '../../core/cyrus/backup';
 import { planUndelete, undelete } from '../../core/cyrus/deleted';
 import { unexpunge, type UnexpungePlan } from '../../core/cyrus/expunged';
-import { adminEndpoint } from '../../core/cyrus/imapAdmin';
+import { adminEndpoint, adminSession, type AdminEndpoint } from '../../core/cyrus/imapAdmin';
 import { cyrusRestore, type CyrusRestoreResult } from '../../core/cyrus/restore';
 import { BACKUP_KINDS, describePlan, runBackup, type BackupKind, type BackupResult } from '../../core/dovecot/backup';
 import { applyRestore, planRestore } from '../../core/dovecot/restore';
@@ -25,9 +30,53 @@ import type { HostContext } from '../../core/hosts/context';
 import { probe } from '../../core/probe';
 import type { RunEvent } from '../../core/backup/runlog';
 import type { Connections } from '../hosts/connections';
+import { getLog } from '../log';
 import { DIM, RESET, colourStepLine, colourToolLine } from './ansi';
 import type { MailopsTaskDefinition } from './definition';
+import { taskName } from './definition';
 import type { ActionOutcome, ActionRunner, TaskOutput } from './terminal';
+
+/**
+ * Where a task was started: `command` (a command of the view, which asked already), `tasks.json` (run by
+ * the operator from the task list), `unattended` (tasks.json with runOptions.runOn folderOpen: nobody asked).
+ */
+export type TaskOrigin = 'command' | 'tasks.json' | 'unattended';
+
+/** The actions that write into mailboxes when not a dry run. */
+const WRITING_ACTIONS: ReadonlySet<MailopsTaskDefinition['action']> = new Set(['restore', 'unexpunge', 'undelete']);
+
+/**
+ * Asks before a write: true to go on. Tasks started by a command have asked already (`asks` is false and
+ * confirm says yes); tasks.json ones ask in a modal that says what will be written.
+ */
+interface WriteGate {
+  readonly asks: boolean;
+  confirm(question: string, detail: string, action: string): Promise<boolean>;
+}
+
+const ASKED_ALREADY: WriteGate = { asks: false, confirm: async () => true };
+
+function writeGate(origin: TaskOrigin, d: MailopsTaskDefinition): WriteGate {
+  if (origin === 'command') return ASKED_ALREADY;
+  const confirm = async (question: string, detail: string, action: string): Promise<boolean> => {
+    const answer = await vscode.window.showWarningMessage(
+      question,
+      { modal: true, detail: `${detail}\n\n${vscode.l10n.t('This task comes from tasks.json ("{0}"), which a repository can ship: check what it writes.', taskName(d))}` },
+      action,
+    );
+    getLog().info(`tasks.json task "${taskName(d)}": ${answer === action ? 'confirmed' : 'not confirmed'} by the operator`);
+    return answer === action;
+  };
+  return { asks: true, confirm };
+}
+
+/** A few lines of a list for a modal (the full list is in the task's terminal). */
+function firstLines(lines: string[], max = 8): string {
+  if (lines.length <= max) return lines.join('\n');
+  return `${lines.slice(0, max).join('\n')}\n${vscode.l10n.t('… and {0} more (listed in the task terminal)', lines.length - max)}`;
+}
+
+const NOT_CONFIRMED: ActionOutcome = { code: 1, summary: vscode.l10n.t('exit 1: not confirmed; nothing was changed') };
 
 function need<T>(v: T | undefined, what: string): T {
   if (v === undefined) throw new UsageError(`the task needs ${what}`);
@@ -187,7 +236,7 @@ function printCyrusRestore(r: CyrusRestoreResult, out: TaskOutput): void {
 }
 
 /** Cyrus: one folder (or some UIDs of it) from an archive point of a file backup into a NEW folder. */
-async function cyrusArchiveRestore(ctx: HostContext, d: MailopsTaskDefinition, out: TaskOutput, signal: AbortSignal, connections: Connections): Promise<ActionOutcome> {
+async function cyrusArchiveRestore(ctx: HostContext, d: MailopsTaskDefinition, out: TaskOutput, signal: AbortSignal, connections: Connections, gate: WriteGate): Promise<ActionOutcome> {
   const account = need(d.account, 'an account');
   const folder = need(d.mailbox, '"mailbox": the archived folder to restore');
   const archiveId = (d.source ?? '').slice('archive:'.length);
@@ -199,8 +248,18 @@ async function cyrusArchiveRestore(ctx: HostContext, d: MailopsTaskDefinition, o
     return { code: 0, summary: vscode.l10n.t('dry run: {0} message(s) would be restored into the new folder {1}; nothing was changed', plan.messages.length, plan.target.folder) };
   }
   const ep = adminEndpoint(ctx);
-  // From secret storage, else an input box; never written to the terminal or the log.
-  const password = await connections.prompter.askSecret({ host: ctx.config.name, user: ep.user, kind: 'password', prompt: vscode.l10n.t('Cyrus admin password for {0} on {1}', ep.user, ctx.config.name), echo: false });
+  if (gate.asks) {
+    out.progress(vscode.l10n.t('extracting'));
+    const plan = await cyrusRestore(ctx, { ...req, dryRun: true }, undefined, signal);
+    printCyrusRestore(plan, out);
+    const ok = await gate.confirm(
+      vscode.l10n.t('Restore {0} message(s) of {1} into the new folder {2} of {3} on {4}?', plan.messages.length, folder, plan.target.folder, account, ctx.config.name),
+      vscode.l10n.t('From the file backup {0}, as the Cyrus admin {1}; the live folder is not touched.', archiveId, ep.user),
+      vscode.l10n.t('Restore'),
+    );
+    if (!ok) return NOT_CONFIRMED;
+  }
+  const password = await askAdminPassword(ctx, ep, out, connections);
   if (password === undefined) return { code: 1, summary: vscode.l10n.t('exit 1: no admin password given; nothing was changed') };
   out.progress(vscode.l10n.t('restoring'));
   out.line(`${DIM}extracting ${JSON.stringify(folder)} from the archive chain of ${archiveId}, creating the new folder as ${ep.user}, copying, reconstruct${RESET}`);
@@ -209,10 +268,10 @@ async function cyrusArchiveRestore(ctx: HostContext, d: MailopsTaskDefinition, o
   return { code: 0, summary: vscode.l10n.t('OK (exit 0): {0} message(s) of {1} restored into the new folder {2} (checked in its cyrus.index)', r.restored ?? 0, r.folder, r.target.folder) };
 }
 
-async function restore(ctx: HostContext, d: MailopsTaskDefinition, out: TaskOutput, signal: AbortSignal, connections: Connections): Promise<ActionOutcome> {
+async function restore(ctx: HostContext, d: MailopsTaskDefinition, out: TaskOutput, signal: AbortSignal, connections: Connections, gate: WriteGate): Promise<ActionOutcome> {
   if ((await serverOf(ctx, signal)) === 'cyrus') {
-    if (d.source?.startsWith('archive:')) return cyrusArchiveRestore(ctx, d, out, signal, connections);
-    return unexpungeAction(ctx, { ...d, action: 'unexpunge' }, out, signal);
+    if (d.source?.startsWith('archive:')) return cyrusArchiveRestore(ctx, d, out, signal, connections, gate);
+    return unexpungeAction(ctx, { ...d, action: 'unexpunge' }, out, signal, gate);
   }
   const account = need(d.account, 'an account');
   const source = parseSetRef(d.source, { kind: 'expunged' });
@@ -225,6 +284,15 @@ async function restore(ctx: HostContext, d: MailopsTaskDefinition, out: TaskOutp
   });
   printRestorePlan(plan, out);
   if (d.dryRun) return { code: 0, summary: vscode.l10n.t('dry run: {0} message(s) would be restored, {1} already live; nothing was changed', plan.totals.toRestore, plan.totals.alreadyPresent) };
+  if (plan.toRestore.length > 0) {
+    const into = plan.target.mode === 'original' ? vscode.l10n.t('the folders they came from') : vscode.l10n.t('the folder {0}', plan.target.folder);
+    const ok = await gate.confirm(
+      vscode.l10n.t('Restore {0} message(s) of {1} on {2} into {3}?', plan.toRestore.length, account, ctx.config.name, into),
+      `${vscode.l10n.t('From {0}; {1} already live are skipped.', plan.sourceLabel, plan.totals.alreadyPresent)}\n${firstLines(plan.toRestore.map((m) => `+ ${m.folder} → ${m.destination}: ${m.subject}`))}`,
+      vscode.l10n.t('Restore'),
+    );
+    if (!ok) return NOT_CONFIRMED;
+  }
   out.progress(vscode.l10n.t('restoring'));
   const r = await applyRestore(ctx, plan, { signal, onProgress: (m) => out.line(`${DIM}${m}${RESET}`) });
   for (const n of r.notConfirmed) out.problem('error', `${n.folder}: message ${n.guid} was not found live after the restore`, 'restore-not-confirmed');
@@ -240,7 +308,7 @@ function printUnexpunge(p: UnexpungePlan, out: TaskOutput): void {
   for (const r of p.selected) out.line(`  UID ${r.uid}  ${r.expunged ?? '?'}  from ${r.from ?? '?'}  ${JSON.stringify(r.subject ?? '')}`);
 }
 
-async function unexpungeAction(ctx: HostContext, d: MailopsTaskDefinition, out: TaskOutput, signal: AbortSignal): Promise<ActionOutcome> {
+async function unexpungeAction(ctx: HostContext, d: MailopsTaskDefinition, out: TaskOutput, signal: AbortSignal, gate: WriteGate): Promise<ActionOutcome> {
   const account = need(d.account, 'an account');
   const folder = need(d.mailbox, 'a folder');
   const req = { account, folder, ...(d.all ? { all: true } : { uids: need(d.uids, 'UIDs or all') }) };
@@ -250,6 +318,12 @@ async function unexpungeAction(ctx: HostContext, d: MailopsTaskDefinition, out: 
   printUnexpunge(plan, out);
   if (plan.selected.length === 0) return { code: 1, summary: vscode.l10n.t('exit 1: nothing to restore in {0}', plan.folder) };
   if (d.dryRun) return { code: 0, summary: vscode.l10n.t('dry run: {0} message(s) would be restored into {1}; nothing was changed', plan.selected.length, plan.folder) };
+  const ok = await gate.confirm(
+    vscode.l10n.t('Unexpunge {0} message(s) into {1} of {2} on {3}?', plan.selected.length, plan.folder, account, ctx.config.name),
+    firstLines(plan.selected.map((r) => `UID ${r.uid}: ${r.subject ?? '?'} (${r.from ?? '?'})`)),
+    vscode.l10n.t('Unexpunge'),
+  );
+  if (!ok) return NOT_CONFIRMED;
   out.progress(vscode.l10n.t('unexpunging'));
   const done = await unexpunge(ctx, req, signal);
   const map = done.result?.restored.map((x) => `${x.oldUid} => ${x.newUid}`).join(', ') ?? '';
@@ -257,7 +331,7 @@ async function unexpungeAction(ctx: HostContext, d: MailopsTaskDefinition, out: 
   return { code: 0, summary: vscode.l10n.t('OK (exit 0): unexpunge restored {0} message(s) into {1}, flagged $Restored', done.result?.count ?? 0, done.folder) };
 }
 
-async function undeleteAction(ctx: HostContext, d: MailopsTaskDefinition, out: TaskOutput, signal: AbortSignal, connections: Connections): Promise<ActionOutcome> {
+async function undeleteAction(ctx: HostContext, d: MailopsTaskDefinition, out: TaskOutput, signal: AbortSignal, connections: Connections, gate: WriteGate): Promise<ActionOutcome> {
   const account = need(d.account, 'an account');
   const name = need(d.name, 'the deleted folder');
   const req = { account, name, ...(d.to ? { to: d.to } : {}) };
@@ -265,17 +339,48 @@ async function undeleteAction(ctx: HostContext, d: MailopsTaskDefinition, out: T
   out.line(`undelete ${JSON.stringify(plan.from.originalFolder)} (deleted ${plan.from.deletedAt}, ${plan.from.messages ?? '?'} msgs) -> ${JSON.stringify(plan.targetFolder)}`);
   out.line(`${DIM}  IMAP RENAME ${plan.from.toolName} ${plan.targetName} as ${plan.endpoint.user} at ${plan.endpoint.host}:${plan.endpoint.port} on the host${RESET}`);
   if (d.dryRun) return { code: 0, summary: vscode.l10n.t('dry run: nothing was changed') };
-  const ep = adminEndpoint(ctx);
-  const password = await connections.prompter.askSecret({ host: ctx.config.name, user: ep.user, kind: 'password', prompt: vscode.l10n.t('Cyrus admin password for {0} on {1}', ep.user, ctx.config.name), echo: false });
+  const ok = await gate.confirm(
+    vscode.l10n.t('Undelete "{0}" of {1} on {2} as "{3}"?', plan.from.originalFolder, account, ctx.config.name, plan.targetFolder),
+    vscode.l10n.t('Deleted {0}, {1} message(s). IMAP RENAME {2} → {3} as the Cyrus admin {4}.', plan.from.deletedAt, plan.from.messages ?? '?', plan.from.toolName, plan.targetName, plan.endpoint.user),
+    vscode.l10n.t('Undelete'),
+  );
+  if (!ok) return NOT_CONFIRMED;
+  const password = await askAdminPassword(ctx, plan.endpoint, out, connections);
   if (password === undefined) return { code: 1, summary: vscode.l10n.t('exit 1: no admin password given; nothing was changed') };
   out.progress(vscode.l10n.t('renaming'));
   const r = await undelete(ctx, req, password, signal);
   return { code: 0, summary: vscode.l10n.t('OK (exit 0): {0} is back as {1}', r.from.originalFolder, r.targetFolder) };
 }
 
-/** The runner the pseudoterminal calls, bound to the extension's connections. */
-export function actionRunner(connections: Connections): ActionRunner {
+/**
+ * The Cyrus admin password, checked against the server (LOGIN, LOGOUT) before anything is written: the
+ * remembered one, else asked in an input box (which says whether it will be remembered); a refused one is
+ * forgotten and asked again (EditorPrompter.withCyrusAdminPassword). Never written to the terminal or the log.
+ */
+async function askAdminPassword(ctx: HostContext, ep: AdminEndpoint, out: TaskOutput, connections: Connections): Promise<string | undefined> {
+  out.progress(vscode.l10n.t('waiting for the admin password'));
+  out.line(`${DIM}${vscode.l10n.t('the password of the Cyrus admin {0} at {1}:{2} is needed: unless one is remembered, it is asked in the input box at the top of the window', ep.user, ep.host, ep.port)}${RESET}`);
+  const r = await connections.prompter.withCyrusAdminPassword(ctx, ep, async (password) => {
+    await adminSession(ctx, ep, password, []);
+    return password;
+  });
+  return r?.value;
+}
+
+/** The runner the pseudoterminal calls, bound to the extension's connections and to where the task came from. */
+export function actionRunner(connections: Connections, from: TaskOrigin = 'command'): ActionRunner {
   return async (d, out, signal) => {
+    if (from === 'unattended' && WRITING_ACTIONS.has(d.action) && !d.dryRun) {
+      out.problem('error', `this ${d.action} task from tasks.json starts by itself when the folder opens (runOptions.runOn: folderOpen): refused`, 'task-unattended');
+      return {
+        code: 1,
+        summary: vscode.l10n.t(
+          'exit 1: refused: this {0} task from tasks.json starts by itself when the folder opens (runOptions.runOn: folderOpen) and would write into mailboxes with nobody asked; nothing was changed. Run it from Terminal > Run Task (it then asks first), or remove its runOptions.runOn.',
+          d.action,
+        ),
+      };
+    }
+    const gate = writeGate(from, d);
     const ctx = connections.get(d.host);
     switch (d.action) {
       case 'backup':
@@ -284,11 +389,11 @@ export function actionRunner(connections: Connections): ActionRunner {
       case 'verify':
         return verify(ctx, d, out, signal);
       case 'restore':
-        return restore(ctx, d, out, signal, connections);
+        return restore(ctx, d, out, signal, connections, gate);
       case 'unexpunge':
-        return unexpungeAction(ctx, d, out, signal);
+        return unexpungeAction(ctx, d, out, signal, gate);
       case 'undelete':
-        return undeleteAction(ctx, d, out, signal, connections);
+        return undeleteAction(ctx, d, out, signal, connections, gate);
     }
   };
 }

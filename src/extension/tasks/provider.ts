@@ -1,18 +1,50 @@
 /**
  * The `mailops` task type: a TaskProvider that resolves tasks.json entries, and createTask() for the
- * commands. Every task runs in a MailopsTaskTerminal (CustomExecution) with the problem matcher of its
+ * commands. A task remembers where it came from (actions.ts TaskOrigin): tasks.json entries are text a
+ * repository can ship, so their restores, unexpunges and undeletes ask first, and are refused when they
+ * would start by themselves (runOptions.runOn: folderOpen). Every task runs in a MailopsTaskTerminal (CustomExecution) with the problem matcher of its
  * server: $mailops-dsync (Dovecot) or $mailops-cyrus (Cyrus). runInTask() runs work that cannot be written as
  * a definition (the restore preview's chosen messages) in the same kind of terminal and hands its result back.
  */
 import * as vscode from 'vscode';
 import type { Connections } from '../hosts/connections';
 import { getLog } from '../log';
-import { actionRunner } from './actions';
+import { actionRunner, type TaskOrigin } from './actions';
 import { TASK_TYPE, parseDefinition, taskName, type MailopsTaskDefinition } from './definition';
 import { MailopsTaskTerminal, type ActionOutcome, type ActionRunner, type TaskOutput, type TaskRun } from './terminal';
 
 /** Work run in a task terminal by runInTask: its outcome ends the task, its value goes back to the caller. */
 export type TaskWork<T> = (out: TaskOutput, signal: AbortSignal) => Promise<{ outcome: ActionOutcome; value: T }>;
+
+/**
+ * Whether a tasks.json entry for this task starts by itself when the folder opens (`"runOptions": {"runOn":
+ * "folderOpen"}`). The Task object VS Code hands to resolveTask does not carry runOn (the API's RunOptions
+ * has reRun only), so the entries are read from the tasks configuration: user, workspace and every folder.
+ * An entry matches by label (when it has one) and by its definition's fields.
+ */
+function runsOnFolderOpen(task: vscode.Task, def: MailopsTaskDefinition): boolean {
+  const levels: unknown[] = [];
+  const scopes: Array<vscode.WorkspaceFolder | undefined> = [undefined, ...(vscode.workspace.workspaceFolders ?? [])];
+  for (const scope of scopes) {
+    const i = vscode.workspace.getConfiguration('tasks', scope?.uri).inspect<unknown>('tasks');
+    levels.push(i?.globalValue, i?.workspaceValue, i?.workspaceFolderValue);
+  }
+  const wanted = parseDefinition(def);
+  return levels.some(
+    (list) =>
+      Array.isArray(list) &&
+      list.some((entry: unknown) => {
+        if (typeof entry !== 'object' || entry === null) return false;
+        const e = entry as Record<string, unknown>;
+        if (e.type !== TASK_TYPE) return false;
+        const runOn = (e.runOptions as { runOn?: unknown } | undefined)?.runOn;
+        if (runOn !== 'folderOpen') return false;
+        if (typeof e.label === 'string' && e.label !== task.name) return false;
+        const parsed = parseDefinition(e);
+        return !('error' in parsed) && !('error' in wanted) && JSON.stringify(parsed) === JSON.stringify(wanted);
+      }),
+  );
+}
 
 /** The Cyrus backup kinds provideTasks offers per Cyrus host. */
 const CYRUS_PROVIDED_KINDS = ['full', 'incr'] as const;
@@ -41,7 +73,7 @@ export class MailopsTasks implements vscode.TaskProvider, vscode.Disposable {
     return this.connections
       .hosts()
       .filter((h) => h.server === 'cyrus')
-      .flatMap((h) => CYRUS_PROVIDED_KINDS.map((kind) => this.createTask({ type: TASK_TYPE, action: 'backup', host: h.name, kind })));
+      .flatMap((h) => CYRUS_PROVIDED_KINDS.map((kind) => this.createTask({ type: TASK_TYPE, action: 'backup', host: h.name, kind }, undefined, 'tasks.json')));
   }
 
   resolveTask(task: vscode.Task): vscode.Task | undefined {
@@ -50,14 +82,26 @@ export class MailopsTasks implements vscode.TaskProvider, vscode.Disposable {
       getLog().warn(`tasks.json: a mailops task was ignored: ${def.error}`);
       return undefined;
     }
-    return this.createTask(def, task.scope);
+    const unattended = runsOnFolderOpen(task, def);
+    if (unattended) getLog().warn(`tasks.json: the mailops task "${task.name}" runs when the folder opens; a restore, unexpunge or undelete from it is refused`);
+    const resolved = this.createTask(def, task.scope ?? undefined, unattended ? 'unattended' : 'tasks.json');
+    // VS Code drops a resolved task whose definition is not the very object it handed over ("The resolved
+    // task definition must be the same object as the original task definition"): a tasks.json restore,
+    // unexpunge or undelete (not among provideTasks' entries) would never appear. The parsed copy drives
+    // the run; the original object only identifies the task.
+    resolved.definition = task.definition;
+    return resolved;
   }
 
-  /** A task for a definition (its scope defaults to the workspace). */
+  /**
+   * A task for a definition (its scope defaults to the workspace). `origin` says who asked for it: a command
+   * (default: it confirmed already), a tasks.json entry, or one that runs unattended.
+   */
   createTask(
     def: MailopsTaskDefinition,
     scope: vscode.TaskScope | vscode.WorkspaceFolder = vscode.workspace.workspaceFolders?.[0] ?? vscode.TaskScope.Workspace,
-    runner: ActionRunner = actionRunner(this.connections),
+    origin: TaskOrigin = 'command',
+    runner: ActionRunner = actionRunner(this.connections, origin),
   ): vscode.Task {
     const server = this.connections.hosts().find((h) => h.name === def.host)?.server;
     const matcher = server === 'cyrus' ? '$mailops-cyrus' : '$mailops-dsync';
@@ -104,7 +148,7 @@ export class MailopsTasks implements vscode.TaskProvider, vscode.Disposable {
       }
     };
     getLog().info(`task: ${taskName(def)}`);
-    const execution = await vscode.tasks.executeTask(this.createTask(def, undefined, runner));
+    const execution = await vscode.tasks.executeTask(this.createTask(def, undefined, 'command', runner));
     // A task that ends before its work ran (e.g. terminated while starting) settles the caller too.
     const ended = vscode.tasks.onDidEndTask((e) => {
       if (e.execution !== execution) return;

@@ -178,7 +178,7 @@ describe('deleted folders', () => {
     await c.create('INBOX.Temp');
     await c.command(['DELETE', quoteImap('INBOX.Temp')]);
     const bad = `${env.scratch}/bad`;
-    writeFileSync(bad, 'Bad-Pw-7731\n');
+    writeFileSync(bad, 'Bad-Pw-7731\n', { mode: 0o600 }); // owner-only: the CLI refuses a secret file others can read
     const r = await cli(env, ['undelete', 'alice', 'Temp', '--yes'], { MAILOPS_CYRUS_ADMIN_PASSWORD_FILE: bad });
     assert.equal(r.code, 1);
     assert.match(r.json.message, /IMAP LOGIN as cyrus failed/);

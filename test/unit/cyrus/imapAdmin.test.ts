@@ -32,3 +32,13 @@ test('real session with a wrong password: LOGIN NO, later commands not run', () 
   assert.equal(missing.greeting, null);
   assert.equal(missing.commands[0]!.status, 'MISSING');
 });
+
+test('11.3: only loopback addresses may receive the admin password (plain IMAP)', async () => {
+  const { isLoopbackAddress, adminEndpoint } = await import('../../../src/core/cyrus/imapAdmin');
+  for (const a of ['127.0.0.1', '127.1.2.3', 'localhost', 'LOCALHOST', '::1', '[::1]', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1']) assert.equal(isLoopbackAddress(a), true, a);
+  for (const a of ['evil', 'evil.example.org', '192.0.2.2', '10.0.0.1', '128.0.0.1', '127.0.0.1.evil.org', '::2', 'fd00::1', '1127.0.0.1', 'localhost.evil.org']) assert.equal(isLoopbackAddress(a), false, a);
+  const ctx = { config: { name: 'mx', transport: 'ssh', server: 'cyrus', privilege: { mode: 'none' }, cyrus: { imap: 'evil:143' } } } as never;
+  assert.throws(() => adminEndpoint(ctx), (e: Error) => /refusing to send the Cyrus admin password to evil:143: cyrus\.imap of the host "mx" is not a loopback address/.test(e.message));
+  assert.throws(() => adminEndpoint(ctx, { imap: '192.0.2.2:143' }), /--imap is not a loopback address/);
+  assert.deepEqual(adminEndpoint(ctx, { imap: '[::1]:11143' }), { host: '::1', port: 11143, user: 'cyrus' });
+});

@@ -80,16 +80,16 @@ describe('Mailops on the sandbox Cyrus host: backups, tasks.json, restore from a
     await sandbox('reseed', 'cyrus', USER);
     const hosts = sandboxHosts(status) as Array<{ name: string; cyrus?: Record<string, string> }>;
     const config = vscode.workspace.getConfiguration('mailops');
-    previousHosts = config.inspect<unknown>('hosts')?.workspaceValue;
+    previousHosts = config.inspect<unknown>('hosts')?.globalValue;
     previousTasks = vscode.workspace.getConfiguration('tasks').inspect<unknown>('tasks')?.workspaceValue;
-    await config.update('hosts', hosts, vscode.ConfigurationTarget.Workspace);
+    await config.update('hosts', hosts, vscode.ConfigurationTarget.Global);
     assert.ok(api.connections);
     // A private backup root on the host, so that these backups meet no other suite's.
     const made = await api.connections.get(HOST).transport.run(['sh', '-c', 'd=$(mktemp -d /var/tmp/mailops-vscode-cyrus-XXXXXX) && chmod 755 "$d" && echo "$d"']);
     backupRoot = made.stdout.trim();
     assert.match(backupRoot, /^\/var\/tmp\/mailops-vscode-cyrus-/);
     for (const h of hosts) if (h.name === HOST) h.cyrus = { ...h.cyrus, backupRoot };
-    await config.update('hosts', hosts, vscode.ConfigurationTarget.Workspace);
+    await config.update('hosts', hosts, vscode.ConfigurationTarget.Global);
     await waitFor('the Cyrus host with its private backup root', () => api.connections?.config(HOST).cyrus?.backupRoot === backupRoot);
     ctx = api.connections.get(HOST);
   });
@@ -98,7 +98,7 @@ describe('Mailops on the sandbox Cyrus host: backups, tasks.json, restore from a
     if (!api) return;
     await vscode.workspace.getConfiguration('tasks').update('tasks', previousTasks, vscode.ConfigurationTarget.Workspace);
     if (backupRoot && api.connections) await api.connections.get(HOST).transport.run(['rm', '-rf', '--', backupRoot]);
-    await vscode.workspace.getConfiguration('mailops').update('hosts', previousHosts, vscode.ConfigurationTarget.Workspace);
+    await vscode.workspace.getConfiguration('mailops').update('hosts', previousHosts, vscode.ConfigurationTarget.Global);
   });
 
   it('a backup task on the Cyrus host runs to exit 0; its "Backups" item then lists the chain with its full archive', async () => {
@@ -193,7 +193,7 @@ describe('Mailops on the sandbox Cyrus host: backups, tasks.json, restore from a
 
     // The task asks for the admin password: it comes from secret storage (as after "Remember").
     assert.ok(api.connections);
-    await api.connections.prompter.remember(HOST, ep.user, 'password', adminPassword);
+    await api.connections.prompter.rememberCyrusAdmin(ctx, ep, adminPassword);
     const execution = (await vscode.commands.executeCommand('mailops.cyrus.restoreFolder', { ...point.archiveArgs, account: USER, folder: FOLDER, yes: true })) as vscode.TaskExecution;
     assert.ok(execution, 'the command returns the task execution');
     assert.equal(execution.task.definition.action, 'restore');

@@ -37,16 +37,19 @@ export async function rootItems(api: MailopsTestApi): Promise<{ node: MailopsNod
   return Promise.all(nodes.map(async (node) => ({ node, item: await api.hostsProvider.getTreeItem(node) })));
 }
 
-/** Set mailops.hosts at one level and restore the previous value afterwards. */
-export async function withHostsSetting(value: unknown, target: vscode.ConfigurationTarget, body: () => Promise<void>): Promise<void> {
+/**
+ * Set mailops.hosts as the operator does and restore the previous value afterwards. It is a machine setting:
+ * ConfigurationTarget.Global writes it to the user settings (a local window) or, in this web workbench (a
+ * remote window), to the server's Machine settings. A workspace value would be ignored (see settingsScope).
+ */
+export async function withHostsSetting(value: unknown, body: () => Promise<void>): Promise<void> {
   const config = vscode.workspace.getConfiguration('mailops');
-  const inspected = config.inspect<unknown>('hosts');
-  const previous = target === vscode.ConfigurationTarget.Global ? inspected?.globalValue : inspected?.workspaceValue;
-  await config.update('hosts', value, target);
+  const previous = config.inspect<unknown>('hosts')?.globalValue;
+  await config.update('hosts', value, vscode.ConfigurationTarget.Global);
   try {
     await body();
   } finally {
-    await vscode.workspace.getConfiguration('mailops').update('hosts', previous, target);
+    await vscode.workspace.getConfiguration('mailops').update('hosts', previous, vscode.ConfigurationTarget.Global);
   }
 }
 

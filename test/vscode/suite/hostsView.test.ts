@@ -2,8 +2,6 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { activateMailops, label, rootItems, waitFor, withHostsSetting } from './helpers';
 
-const W = vscode.ConfigurationTarget.Workspace;
-
 /** A Markdown tooltip as a person reads it: entities and escapes undone. */
 function text(tooltip: vscode.TreeItem['tooltip']): string {
   const md = tooltip instanceof vscode.MarkdownString ? tooltip.value : String(tooltip ?? '');
@@ -13,7 +11,7 @@ function text(tooltip: vscode.TreeItem['tooltip']): string {
 describe('Hosts view', () => {
   it('with no hosts: mailops.hasHosts is false (the "Add host" welcome shows) and the tree is empty', async () => {
     const api = await activateMailops();
-    await withHostsSetting([], W, async () => {
+    await withHostsSetting([], async () => {
       await waitFor('mailops.hasHosts = false', () => api.contextKeys()['mailops.hasHosts'] === false);
       assert.deepEqual(await rootItems(api), []);
     });
@@ -25,7 +23,7 @@ describe('Hosts view', () => {
       { name: 'mail1', transport: 'ssh', ssh: { host: 'mail.example.org', port: 2222, user: 'root' }, server: 'dovecot' },
       { name: 'here', transport: 'local', server: 'cyrus', privilege: { mode: 'sudo-user', user: 'cyrus' } },
     ];
-    await withHostsSetting(hosts, W, async () => {
+    await withHostsSetting(hosts, async () => {
       const items = await waitFor('two host items', async () => {
         const r = await rootItems(api);
         return r.length === 2 && r;
@@ -51,7 +49,7 @@ describe('Hosts view', () => {
 
   it('with an invalid entry: one error item naming the bad field, and no welcome', async () => {
     const api = await activateMailops();
-    await withHostsSetting([{ name: 'bad', transport: 'ssh' }], W, async () => {
+    await withHostsSetting([{ name: 'bad', transport: 'ssh' }], async () => {
       const items = await waitFor('the error item', async () => {
         const r = await rootItems(api);
         return r.length === 1 && r[0]?.item.contextValue === 'mailops.message.invalid' && r;
@@ -63,7 +61,7 @@ describe('Hosts view', () => {
 
   it('the refresh command re-reads the setting', async () => {
     const api = await activateMailops();
-    await withHostsSetting([{ name: 'r1', transport: 'local', server: 'detect' }], W, async () => {
+    await withHostsSetting([{ name: 'r1', transport: 'local', server: 'detect' }], async () => {
       await vscode.commands.executeCommand('mailops.host.refresh');
       assert.deepEqual((await rootItems(api)).map((r) => label(r.item)), ['r1']);
     });

@@ -69,7 +69,7 @@ describe('Remote logs (mailops-log://)', function () {
     ];
     const path = join(dir, 'dsync warnings.log');
     writeFileSync(path, `${lines.join('\n')}\n`);
-    await withHostsSetting(hostEntry(), vscode.ConfigurationTarget.Global, async () => {
+    await withHostsSetting(hostEntry(), async () => {
       const doc = await openLogDocument(path);
       assert.equal(doc.lineCount - 1, lines.length);
       assert.equal(doc.getText(), `${lines.join('\n')}\n`, 'a small log is shown whole, without a header line');
@@ -107,7 +107,7 @@ describe('Remote logs (mailops-log://)', function () {
     // 1 GiB on the host (this machine): repeated real lines, then a recognisable last line.
     const count = Math.ceil((1024 * 1024 * 1024) / Buffer.byteLength(`${line}\n`));
     execFileSync('sh', ['-c', 'yes "$2" | head -n "$3" > "$1" && printf "%s\\n" "last line of the big log" >> "$1"', 'mk', path, line, String(count)]);
-    await withHostsSetting(hostEntry(), vscode.ConfigurationTarget.Global, async () => {
+    await withHostsSetting(hostEntry(), async () => {
       const started = Date.now();
       const doc = await openLogDocument(path);
       const ms = Date.now() - started;

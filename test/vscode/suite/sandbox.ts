@@ -1,6 +1,6 @@
 /**
  * The sandbox mail host for the suites: its status (MAILOPS_SANDBOX_STATUS, written by scripts/test-vscode
- * from `scripts/sandbox status --json`) and its hosts applied to the workspace setting for a suite.
+ * from `scripts/sandbox status --json`) and its hosts applied to the operator's setting for a suite.
  */
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
@@ -41,15 +41,18 @@ export function sandboxHosts(s: SandboxStatusLite): unknown[] {
   return Array.isArray(raw) ? raw : (raw.hosts ?? []);
 }
 
-/** Put the sandbox hosts into the workspace setting (unless the workspace was opened with them). */
+/**
+ * Put the sandbox hosts into the operator's mailops.hosts (unless the window was opened with them): a machine
+ * setting, so ConfigurationTarget.Global (here the server's Machine settings; a workspace value is ignored).
+ */
 export async function useSandboxHosts(s: SandboxStatusLite): Promise<() => Promise<void>> {
   const config = vscode.workspace.getConfiguration('mailops');
-  const previous = config.inspect<unknown>('hosts')?.workspaceValue;
+  const previous = config.inspect<unknown>('hosts')?.globalValue;
   const current = Array.isArray(previous) ? (previous as Array<{ name?: string }>) : [];
   if (current.some((h) => h.name === 'sandbox-dovecot')) return async () => undefined;
-  await config.update('hosts', sandboxHosts(s), vscode.ConfigurationTarget.Workspace);
+  await config.update('hosts', sandboxHosts(s), vscode.ConfigurationTarget.Global);
   return async () => {
-    await vscode.workspace.getConfiguration('mailops').update('hosts', previous, vscode.ConfigurationTarget.Workspace);
+    await vscode.workspace.getConfiguration('mailops').update('hosts', previous, vscode.ConfigurationTarget.Global);
   };
 }
 

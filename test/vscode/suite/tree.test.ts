@@ -158,7 +158,7 @@ describe('Hosts tree on the sandbox', function () {
   it('an unreachable host shows one error item with host, meaning and next step; the others keep working', async () => {
     const broken = { name: 'nowhere', transport: 'ssh', ssh: { host: '127.0.0.1', port: 1, user: 'root', agent: false, useSshConfig: false, connectTimeout: 3 }, server: 'dovecot' };
     const hosts = vscode.workspace.getConfiguration('mailops').get<unknown[]>('hosts', []);
-    await withHostsSetting([...hosts, broken], vscode.ConfigurationTarget.Workspace, async () => {
+    await withHostsSetting([...hosts, broken], async () => {
       const host = await waitFor('the broken host', async () => (await children(api)).find((r) => r.label === 'nowhere'));
       const rows = await children(api, host.node);
       assert.equal(rows.length, 1);

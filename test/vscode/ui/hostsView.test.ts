@@ -23,6 +23,7 @@ import {
   launchBrowser,
   remoteUri,
   startServer,
+  machineSettingsFile,
   tempDir,
   userSettingsFile,
   workbenchUrl,
@@ -118,6 +119,12 @@ describe('Mailops Hosts view in the VS Code workbench', { timeout: 240_000 }, ()
     const row = page.locator('.monaco-list-row', { hasText: 'mail1' });
     await row.waitFor({ timeout: STEP_MS });
     assert.match(await row.innerText(), /root@mail\.example\.org:2222/);
+    // 13.3: the host is shown (selected in the tree) and the message says where it went: this web workbench
+    // is a remote window, so the machine setting lands in the Remote (machine) settings.
+    await page.locator('.part.sidebar .monaco-list-row[aria-selected="true"]', { hasText: 'mail1' }).waitFor({ timeout: STEP_MS });
+    const toast = page.locator('.notification-toast', { hasText: 'Added host mail1' });
+    await toast.waitFor({ timeout: STEP_MS });
+    assert.match(await toast.innerText(), /Added host mail1 \(root@mail\.example\.org:2222\) to the Remote settings of this window/);
     assert.equal(await page.locator('.welcome-view-content').getByRole('button', { name: 'Add host' }).count(), 0, 'the welcome is still shown');
     // Show the host's tooltip for the screenshot (its content is asserted in the extension suite). The tree
     // redraws once more when the settings change event arrives, which drops a hover begun before it: retry.
@@ -134,9 +141,12 @@ describe('Mailops Hosts view in the VS Code workbench', { timeout: 240_000 }, ()
     console.log(`screenshot: ${path.relative(REPO_ROOT, await shot('hosts-tree'))}`);
   });
 
-  it('wrote the host to the user settings, in the mailops.hosts schema', async () => {
-    // The web workbench keeps user settings on the server, under its data dir.
-    const settingsText = await readFile(userSettingsFile(server.dataDir), 'utf8');
+  it('13.3: wrote the host to the Remote (machine) settings, in the mailops.hosts schema, not to the user or workspace settings', async () => {
+    // The web workbench is a remote window: VS Code writes a machine-scoped setting to the server's Machine
+    // settings, under its data dir (a local VS Code would write the user settings).
+    assert.doesNotMatch(await readFile(userSettingsFile(server.dataDir), 'utf8'), /mailops\.hosts/);
+    assert.doesNotMatch(await readFile(path.join(workspace, '.vscode/settings.json'), 'utf8'), /mailops\.hosts/);
+    const settingsText = await readFile(machineSettingsFile(server.dataDir), 'utf8');
     assert.match(settingsText, /"mailops\.hosts"/);
     assert.match(settingsText, /"name": "mail1"/);
     assert.match(settingsText, /"host": "mail\.example\.org"/);

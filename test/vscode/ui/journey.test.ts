@@ -105,10 +105,12 @@ describe('Mailops journey: hosts, backup task, expunge, restore preview, restore
     const backupDir = dovecotLayout(dovecotHost, ACCOUNT).dir;
     assert.match(backupDir, /\/mailops\/dovecot\/carol$/);
     onHost(`rm -rf -- '${backupDir}'`);
-    // The host comes in through the settings, as an operator would paste it into settings.json.
+    // The host comes in through the settings, as an operator would paste it into settings.json: mailops.hosts
+    // is a machine setting, which this remote window reads from the server's Machine settings.
     wb = await openWorkbench({
       name: 'journey',
-      userSettings: { 'mailops.hosts': hosts, 'terminal.integrated.gpuAcceleration': 'off', 'workbench.panel.defaultLocation': 'bottom' },
+      userSettings: { 'terminal.integrated.gpuAcceleration': 'off', 'workbench.panel.defaultLocation': 'bottom' },
+      machineSettings: { 'mailops.hosts': hosts },
     });
     page = wb.page;
   });

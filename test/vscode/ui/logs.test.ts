@@ -81,7 +81,7 @@ describe('remote log viewer in the workbench', { timeout: 300_000 }, () => {
     const dovecot = hosts.find((h) => h.name === 'sandbox-dovecot') as HostConfig;
     logPath = `${dovecotLayout(dovecot, ACCOUNT).logs}/${LOG_NAME}`;
     onHost(`mkdir -p -- '${path.dirname(logPath)}' && cat > '${logPath}'`, runLog());
-    wb = await openWorkbench({ name: 'logs', userSettings: { 'mailops.hosts': hosts, 'workbench.panel.defaultLocation': 'bottom' } });
+    wb = await openWorkbench({ name: 'logs', userSettings: { 'workbench.panel.defaultLocation': 'bottom' }, machineSettings: { 'mailops.hosts': hosts } });
     page = wb.page;
   });
 

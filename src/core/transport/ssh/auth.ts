@@ -7,7 +7,7 @@ import { utils as ssh2utils, type AnyAuthMethod, type AuthenticationType, type K
 import { TransportError } from '../../errors';
 import type { ResolvedSshTarget } from '../../hosts/sshConfig';
 import type { LogFn } from '../run';
-import type { Prompter } from '../types';
+import type { Prompter, SecretQuestion, SecretSubject } from '../types';
 
 type AuthStep =
   | { kind: 'agent'; socket: string }
@@ -37,11 +37,20 @@ export function describeAuthSteps(t: ResolvedSshTarget): string {
 /**
  * ssh2's authHandler for one connection attempt: each call tries the next step the server allows.
  * `error()` is why authentication stopped early (a cancelled prompt), if it did.
+ *
+ * Secrets are asked with what they unlock (SecretSubject: the login's user, address, port and the host key
+ * verified before authentication; a passphrase's key file) and the Prompter is told whether each was
+ * accepted (secretOutcome): a passphrase when it decrypts the key, a login answer when the server lets the
+ * user in (`settle(true)` on 'ready') or asks again (the handler is called for the next method).
  */
 export class Authenticator {
   private readonly steps: AuthStep[];
   private index = 0;
   private stopped?: TransportError;
+  /** The SHA256 fingerprint of the host key, set by the host verifier before any authentication. */
+  hostKey = '';
+  /** Secrets sent with the method being tried; their outcome is known on the next call or on 'ready'. */
+  private given: SecretQuestion[] = [];
 
   constructor(
     private readonly t: ResolvedSshTarget,
@@ -56,8 +65,19 @@ export class Authenticator {
     return this.stopped;
   }
 
+  /** Report the secrets of the method tried last as accepted (the login succeeded) or rejected. */
+  settle(accepted: boolean): void {
+    for (const q of this.given.splice(0)) this.prompter.secretOutcome?.(q, accepted);
+  }
+
+  private login(): SecretSubject {
+    return { kind: 'ssh-login', user: this.t.user, address: this.t.hostName, port: this.t.port, hostKey: this.hostKey };
+  }
+
   readonly handler = (methodsLeft: AuthenticationType[] | null, _partial: boolean | null, next: Next): void => {
     const allowed = (m: string) => !methodsLeft || methodsLeft.includes(m as AuthenticationType);
+    // Called again: the method tried last was refused, and with it the secrets it carried.
+    this.settle(false);
     this.tryNext(allowed, next).catch((e: unknown) => {
       this.stopped = e instanceof TransportError ? e : new TransportError('auth-failed', (e as Error).message, { host: this.hostLabel });
       next(false);
@@ -103,12 +123,15 @@ export class Authenticator {
           return undefined;
         }
         for (let attempt = 0; attempt < 3; attempt++) {
-          const passphrase = await this.prompter.askSecret({
-            host, user: username, kind: 'passphrase', echo: false,
+          const q: SecretQuestion = {
+            host, user: username, kind: 'passphrase', echo: false, subject: { kind: 'key-file', file: step.file },
             prompt: attempt === 0 ? `Passphrase for key ${step.file}:` : `Wrong passphrase. Passphrase for key ${step.file}:`,
-          });
+          };
+          const passphrase = await this.prompter.askSecret(q);
           if (passphrase === undefined) return 'cancel';
-          if (!(ssh2utils.parseKey(data, passphrase) instanceof Error)) return { type: 'publickey', username, key: data, passphrase };
+          const ok = !(ssh2utils.parseKey(data, passphrase) instanceof Error);
+          this.prompter.secretOutcome?.(q, ok);
+          if (ok) return { type: 'publickey', username, key: data, passphrase };
         }
         this.log('warn', `${host}: wrong passphrase for ${step.file}, skipping it`);
         return undefined;
@@ -116,6 +139,8 @@ export class Authenticator {
       case 'keyboard-interactive': {
         if (!allowed('keyboard-interactive')) return undefined;
         const prompter = this.prompter;
+        const login = this.login();
+        const given = (q: SecretQuestion) => this.given.push(q);
         return {
           type: 'keyboard-interactive',
           username,
@@ -123,14 +148,16 @@ export class Authenticator {
             void (async () => {
               const answers: string[] = [];
               for (const p of prompts) {
-                const a = await prompter.askSecret({
-                  host, user: username, kind: 'keyboard-interactive', echo: p.echo === true,
+                const q: SecretQuestion = {
+                  host, user: username, kind: 'keyboard-interactive', echo: p.echo === true, subject: login,
                   prompt: [name, instructions, p.prompt].filter((s) => s && s.trim()).join('\n'),
-                });
+                };
+                const a = await prompter.askSecret(q);
                 if (a === undefined) {
                   finish([]);
                   return;
                 }
+                given(q);
                 answers.push(a);
               }
               finish(answers);
@@ -140,11 +167,13 @@ export class Authenticator {
       }
       case 'password': {
         if (!allowed('password')) return undefined;
-        const pw = await this.prompter.askSecret({
-          host, user: username, kind: 'password', echo: false,
+        const q: SecretQuestion = {
+          host, user: username, kind: 'password', echo: false, subject: this.login(),
           prompt: step.attempt === 1 ? `${username}@${this.t.hostName}'s password:` : `Permission denied, please try again. ${username}@${this.t.hostName}'s password:`,
-        });
+        };
+        const pw = await this.prompter.askSecret(q);
         if (pw === undefined) return 'cancel';
+        this.given.push(q);
         return { type: 'password', username, password: pw };
       }
     }

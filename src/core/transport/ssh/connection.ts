@@ -50,6 +50,7 @@ export class SshTransport implements Transport {
   private readonly log: LogFn;
   private closing = false;
   private _localPort?: number;
+  private _peer?: { address: string; port: number; hostKey: string };
   /** Bumped when a connection ends, so late callbacks of the old one are ignored. */
   private generation = 0;
   /** What the processes may ask of this transport (and nothing else of it). */
@@ -71,6 +72,10 @@ export class SshTransport implements Transport {
 
   get state(): ConnectionState {
     return this._state;
+  }
+
+  get peer(): { address: string; port: number; hostKey: string } | undefined {
+    return this._peer;
   }
 
   /** Local TCP port of the latest connection attempt (to find it in the server's sshd log), if any. */
@@ -253,6 +258,7 @@ export class SshTransport implements Transport {
           trustStorePath: this.opts.trustStorePath,
           log: this.log,
           onLocalPort: (port) => (this._localPort = port),
+          onReady: isJump ? undefined : (hostKey) => (this._peer = { address: hop.hostName, port: hop.port, hostKey }),
         });
         if (!isJump) {
           this.jumpClients = jumps;

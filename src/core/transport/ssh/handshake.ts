@@ -13,6 +13,7 @@ import { TransportError } from '../../errors';
 import type { ResolvedSshTarget } from '../../hosts/sshConfig';
 import type { LogFn } from '../run';
 import type { Prompter } from '../types';
+import { fingerprintSha256 } from '../knownHosts';
 import { Authenticator, describeAuthSteps } from './auth';
 import { HostKeys } from './hostKeys';
 
@@ -27,6 +28,8 @@ export interface HopOptions {
   log: LogFn;
   /** Told the local port of a TCP connection as soon as it is connected (to find it in the sshd log). */
   onLocalPort?: (port: number) => void;
+  /** Told the verified host key (SHA256 fingerprint) once the login succeeded (Transport.peer). */
+  onReady?: (hostKey: string) => void;
 }
 
 /** A timer that can be paused while a person is asked something. */
@@ -75,6 +78,7 @@ function pausing(prompter: Prompter, deadline: Deadline): Prompter {
   return {
     confirmHostKey: (info) => deadline.paused(() => prompter.confirmHostKey(info)),
     askSecret: (info) => deadline.paused(() => prompter.askSecret(info)),
+    secretOutcome: prompter.secretOutcome ? (info, accepted) => prompter.secretOutcome!(info, accepted) : undefined,
   };
 }
 
@@ -135,7 +139,10 @@ export function connectHop(o: HopOptions): Promise<Client> {
       keepaliveCountMax: t.keepaliveCountMax,
       hostVerifier: (key: Buffer, verify: (ok: boolean) => void): void => {
         keys.verify(key).then(
-          () => verify(true),
+          () => {
+            auth.hostKey = fingerprintSha256(key);
+            verify(true);
+          },
           (e: unknown) => {
             refusal = e instanceof TransportError ? e : new TransportError('host-key-unknown', (e as Error).message, { host: o.hostLabel });
             verify(false);
@@ -155,6 +162,8 @@ export function connectHop(o: HopOptions): Promise<Client> {
     c.once('ready', () => {
       settled = true;
       deadline.clear();
+      auth.settle(true);
+      o.onReady?.(auth.hostKey);
       // Commands are small request/response exchanges on a long-lived connection: with Nagle's algorithm
       // each channel open/exec/close waits for the peer's delayed ACK (about 90 ms a command measured
       // here). OpenSSH sets TCP_NODELAY for interactive sessions for the same reason.

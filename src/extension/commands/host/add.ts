@@ -1,13 +1,15 @@
 /**
  * mailops.host.add: a short guided flow (name, transport, target, server kind) that appends an entry to the
- * user's mailops.hosts setting. Secrets are not asked here: Mailops asks for them on first connect and keeps
+ * operator's mailops.hosts setting: the user settings, or in a remote window the remote machine's settings
+ * (the setting is machine-scoped; see hosts/settings.ts). It then shows the host selected in the Hosts view
+ * and says where it was written. Secrets are not asked here: Mailops asks for them on first connect and keeps
  * them in SecretStorage. Anything richer (identity files, jump hosts, sudo) is edited in settings.json, which
  * the final message offers to open.
  */
 import * as vscode from 'vscode';
 import type { ServerKind } from '../../../core/hosts/model';
 import { listSshConfigHosts } from '../../../core/hosts/sshConfig';
-import { addHostToUserSettings, readHostsSetting, HOSTS_SETTING, type HostEntry } from '../../hosts/settings';
+import { addHostToSettings, readHostsSetting, HOSTS_SETTING, type HostEntry, type HostsSettingsTarget } from '../../hosts/settings';
 import { describeTarget, parseSshTarget } from '../../hosts/target';
 import { getLog } from '../../log';
 import type { CommandDefinition } from '../types';
@@ -17,6 +19,13 @@ interface Choice<T> extends vscode.QuickPickItem {
 }
 
 const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+/** "your user settings" / "the settings of the remote machine (ssh-remote+mx)". */
+function whereText(target: HostsSettingsTarget): string {
+  return target.level === 'remote'
+    ? vscode.l10n.t('the Remote settings of this window ({0}), since mailops.hosts is a machine setting', target.remoteName)
+    : vscode.l10n.t('your User settings');
+}
 
 export const addHost: CommandDefinition = {
   id: 'mailops.host.add',
@@ -90,14 +99,18 @@ export const addHost: CommandDefinition = {
     entry.server = server.value;
     entry.privilege = { mode: 'none' };
 
-    const host = await addHostToUserSettings(entry);
-    getLog().info(`added host ${host.name} (${describeTarget(host)}, ${host.server}) to the user setting ${HOSTS_SETTING}`);
+    const { host, target } = await addHostToSettings(entry);
+    const where = whereText(target);
+    getLog().info(`added host ${host.name} (${describeTarget(host)}, ${host.server}) to ${HOSTS_SETTING} in ${where}`);
     await services.hostsProvider.refresh();
+    // Show it: the view opens with the new host selected (a long list may have it out of sight).
+    const node = services.hostsProvider.hostNode(host.name);
+    if (node) await services.hostsView.reveal(node, { select: true, focus: false, expand: false }).then(undefined, (e: unknown) => getLog().debug(`Add host: reveal ${host.name}: ${String(e)}`));
     const edit = vscode.l10n.t('Edit in Settings');
     void vscode.window
-      .showInformationMessage(vscode.l10n.t('Added host {0} ({1}).', host.name, describeTarget(host)), edit)
+      .showInformationMessage(vscode.l10n.t('Added host {0} ({1}) to {2}.', host.name, describeTarget(host), where), edit)
       .then((a) => {
-        if (a === edit) void vscode.commands.executeCommand('workbench.action.openSettingsJson');
+        if (a === edit) void vscode.commands.executeCommand(target.level === 'remote' ? 'workbench.action.openRemoteSettingsFile' : 'workbench.action.openSettingsJson');
       });
     return host;
   },

@@ -11,9 +11,11 @@ export const forgetSecrets: CommandDefinition = {
     let host = hostNodeOf(arg as MailopsNode | undefined)?.host.name ?? (isRecord(arg) && typeof arg.host === 'string' ? arg.host : undefined);
     if (host === undefined) {
       const all = vscode.l10n.t('All hosts');
-      const pick = await vscode.window.showQuickPick([all, ...connections.hosts().map((h) => h.name)], {
+      const stored = connections.prompter.storedSecrets();
+      const hosts = [...new Set([...connections.hosts().map((h) => h.name), ...stored.map((x) => x.host)])];
+      const pick = await vscode.window.showQuickPick([all, ...hosts], {
         title: vscode.l10n.t('Forget Stored Secrets'),
-        placeHolder: vscode.l10n.t('{0} secret(s) stored; forget those of…', connections.prompter.storedKeys().length),
+        placeHolder: vscode.l10n.t('{0} secret(s) stored; forget those of…', connections.prompter.storedSecrets().length),
       });
       if (pick === undefined) return undefined;
       host = pick === all ? undefined : pick;
