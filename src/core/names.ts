@@ -24,6 +24,7 @@ export interface AccountStyle {
 }
 
 // C0 controls, DEL and the C1 controls: none of them belongs in a user name or a path.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Why the name breaks the server's rule, or null when it is a valid account name. Pure. */

@@ -185,7 +185,7 @@ describe('the same rule in the Dovecot backup', () => {
 
   test('the script carries RETENTION_FN verbatim and runs it after the archive meta and its anchor line', () => {
     assert.ok(dovecotScript.includes(RETENTION_FN.code));
-    assert.match(dovecotScript, /mo_replace "\$ARCHIVES\/\.\$ARCHIVE_ID\.meta" "\$ARCHIVES\/\$ARCHIVE_ID\.meta"\n[^\n]*\n[^\n]*\n  mo_anchor_line "\$ARCHIVE_ID" "\$N"\n  retention\n/);
+    assert.match(dovecotScript, /mo_replace "\$ARCHIVES\/\.\$ARCHIVE_ID\.meta" "\$ARCHIVES\/\$ARCHIVE_ID\.meta"\n[^\n]*\n[^\n]*\n {2}mo_anchor_line "\$ARCHIVE_ID" "\$N"\n {2}retention\n/);
     assert.equal(spawnSync('sh', ['-n', '-c', dovecotScript]).status, 0, 'the script parses in a real sh');
   });
 });
