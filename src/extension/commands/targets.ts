@@ -9,7 +9,7 @@ import type { MailopsTasks } from '../tasks/provider';
 import type { MailopsTaskDefinition } from '../tasks/definition';
 import { AccountNode } from '../tree/accounts/accountNode';
 import { HostNode } from '../tree/hosts/hostNode';
-import type { MailopsNode } from '../tree/node';
+import { MailopsNode } from '../tree/node';
 import type { Services } from './types';
 
 export function needConnections(s: Services): Connections {
@@ -22,8 +22,16 @@ export function needTasks(s: Services): MailopsTasks {
   return s.tasks;
 }
 
+/**
+ * The options object a command was called with by code ({host, account, kind, filter, yes}: other commands,
+ * tasks, tests, the webview): never a tree node. A tree node (what a context menu or an inline action
+ * passes) is never read as options: its own properties mean something else (an account node's `kind` is
+ * "account", a host node's `filter` is its current filter), and reading them as the command's options ran a
+ * backup of kind "account" and set a host's filter to its old value (issue 13.1, 13.2). Nodes are read only
+ * through hostNodeOf / accountNodeOf.
+ */
 export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null;
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof MailopsNode) && !(v instanceof vscode.TreeItem);
 }
 
 /** The nearest ancestor (or the node itself) that is a HostNode / AccountNode. */

@@ -129,6 +129,31 @@ describe('Hosts tree on the sandbox', function () {
     assert.equal((await children(api, host.node)).filter((r) => r.node.kind === 'account').length, status.dovecot.accounts.length);
   });
 
+  /**
+   * 13.1, 13.2: a context menu or an inline action passes the tree node itself. Its own properties are not
+   * the command's options: "Run Backup and Archive…" on an account node read the node's kind ("account") as
+   * the backup kind and ended at once with exit 1; "Filter Accounts…" on the host node read the host's
+   * current filter as the new one and asked nothing. Both must ask (the level; the text): the command is
+   * still waiting after a second, and closing the quick input ends it without doing anything.
+   */
+  it('13.1/13.2: commands given the tree node (context menu, inline action) ask for what the node does not say', async () => {
+    const host = await child(api, undefined, 'sandbox-dovecot');
+    const account = await child(api, host.node, 'carol');
+    const asks = async (command: string, node: unknown): Promise<unknown> => {
+      let settled = false;
+      const p = Promise.resolve(vscode.commands.executeCommand(command, node)).finally(() => (settled = true));
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(settled, false, `${command} with the node ended without asking (it read the node's own properties as its options)`);
+      await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+      return p;
+    };
+    const tasksBefore = vscode.tasks.taskExecutions.length;
+    assert.equal(await asks('mailops.archive.run', account.node), undefined, 'Escape on the level pick starts nothing');
+    assert.equal(vscode.tasks.taskExecutions.length, tasksBefore, 'no task was started');
+    assert.equal(await asks('mailops.host.filter', host.node), undefined, 'Escape on the filter box changes nothing');
+    assert.doesNotMatch(String((await child(api, undefined, 'sandbox-dovecot')).item.description), /filter:/);
+  });
+
   it('Cyrus: host → Deleted folders and users alice, bob → folders with the seeded counts, and Expunged', async () => {
     const host = await child(api, undefined, 'sandbox-cyrus');
     assert.match(String(host.item.contextValue), /^mailops\.host\.cyrus\./);

@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import { BACKUP_KINDS } from '../../../core/dovecot/backup';
-import { MailopsNode } from '../../tree/node';
+import type { MailopsNode } from '../../tree/node';
 import type { CommandDefinition, Services } from '../types';
 import { accountNodeOf, hostNodeOf, isRecord, resolveAccount, resolveHost, startTask } from '../targets';
 
@@ -41,7 +41,7 @@ export const runBackupCommand: CommandDefinition = {
       const host = hostNodeOf(arg as MailopsNode | undefined)?.host.name ?? (await resolveHost(services, arg, vscode.l10n.t('Run Backup')));
       if (!host) return undefined;
       if (serverOf(services, host) === 'cyrus') return runCyrusBackup(services, host, arg);
-      arg = { host, ...(isRecord(arg) && !(arg instanceof MailopsNode) && typeof arg.kind === 'string' ? { kind: arg.kind } : {}) };
+      arg = { host, ...(isRecord(arg) && typeof arg.kind === 'string' ? { kind: arg.kind } : {}) };
     }
     const target = await resolveAccount(services, arg, vscode.l10n.t('Run Backup'));
     if (!target) return undefined;
@@ -57,7 +57,7 @@ export const runArchiveCommand: CommandDefinition = {
   async run(services, arg) {
     const target = await resolveAccount(services, arg, vscode.l10n.t('Run Archive'));
     if (!target) return undefined;
-    let kind = isRecord(arg) && typeof arg.kind === 'string' ? arg.kind : undefined;
+    let kind = isRecord(arg) && (arg.kind === 'full' || arg.kind === 'diff' || arg.kind === 'incr') ? arg.kind : undefined;
     kind ??= (
       await vscode.window.showQuickPick(
         [
