@@ -150,7 +150,8 @@ describe(`Restore preview in VS Code: a mirror restore shows what it did without
     console.log(`expunged "${subject}" of ${ACCOUNT}/${FOLDER} on ${dovecotHost.name} (${status.host.id}) after the mirror`);
     wb = await openWorkbench({
       name: 'preview',
-      userSettings: { 'mailops.hosts': hostsList, 'terminal.integrated.gpuAcceleration': 'off', 'workbench.panel.defaultLocation': 'bottom' },
+      userSettings: { 'terminal.integrated.gpuAcceleration': 'off', 'workbench.panel.defaultLocation': 'bottom' },
+      machineSettings: { 'mailops.hosts': hostsList },
     });
     page = wb.page;
     await page.setViewportSize({ width: 1600, height: 900 });
