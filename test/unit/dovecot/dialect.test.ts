@@ -220,21 +220,21 @@ mirror_backup STATE /b/m`;
     assert.equal(r.status, 0, r.stderr);
     return r.stdout.split('\n');
   };
-  test('2.4: mail_path, the layout doveadm uses, -p mailbox_list_layout, no maildirlock', () => {
+  test('2.4: mail_path, the layout doveadm uses, -p mailbox_list_layout, no maildirlock; lazy_expunge off for the mirror', () => {
     const live = /^layout-probe=(.*)$/m.exec(read('mailbox-path-live.24.txt'))![1]!;
     assert.deepEqual(run('2.4', live).slice(0, 3), [
       'key=mail_path desc=/home/alice/Maildir layout=fs lock=',
       'maildir:/b/m mailbox_list_layout=fs',
-      '<backup><-u><alice><-s><STATE><-p><mailbox_list_layout=fs><maildir:/b/m>',
+      '<-o><lazy_expunge_mailbox=><backup><-u><alice><-s><STATE><-p><mailbox_list_layout=fs><maildir:/b/m>',
     ]);
     assert.equal(run('2.4', read('mailbox-path-nolayout.24.txt').trim())[0], 'key=mail_path desc=/home/alice/Maildir layout=maildir++ lock=');
-    assert.equal(run('2.4', '')[2], '<backup><-u><alice><-s><STATE><maildir:/b/m>', 'layout unknown: dsync\'s default');
+    assert.equal(run('2.4', '')[2], '<-o><lazy_expunge_mailbox=><backup><-u><alice><-s><STATE><maildir:/b/m>', 'layout unknown: dsync\'s default');
   });
-  test('2.3: exactly the forms of before (mail_location, LAYOUT=, maildirlock)', () => {
+  test('2.3: mail_location, LAYOUT=, maildirlock; lazy_expunge off for the mirror', () => {
     assert.deepEqual(run('2.3', 'unused').slice(0, 3), [
       'key=mail_location desc=maildir:~/Maildir:LAYOUT=fs layout=fs lock=/usr/lib/dovecot/maildirlock',
       'maildir:/b/m:LAYOUT=fs',
-      '<backup><-u><alice><-s><STATE><maildir:/b/m:LAYOUT=fs>',
+      '<-o><plugin/lazy_expunge=><backup><-u><alice><-s><STATE><maildir:/b/m:LAYOUT=fs>',
     ]);
   });
   test('the whole built script parses in a real sh', () => {
