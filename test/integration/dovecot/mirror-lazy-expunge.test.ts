@@ -29,7 +29,7 @@ after(async () => {
 
 /** Message count of one mailbox, read by doveadm from a maildir location (live: no location). */
 async function count(mailbox: string, location?: string): Promise<number> {
-  const overrides = location ? (env.info.host.debian >= 13 ? ['-o', 'mail_driver=maildir', '-o', `mail_path=${location}`, '-o', 'mail_index_path=MEMORY'] : ['-o', `mail_location=maildir:${location}:LAYOUT=fs:INDEX=MEMORY`]) : [];
+  const overrides = location ? (env.info.host.debian >= 13 ? ['-o', 'mail_driver=maildir', '-o', `mail_path=${location}`, '-o', 'mailbox_list_layout=fs', '-o', 'mail_index_path=MEMORY'] : ['-o', `mail_location=maildir:${location}:LAYOUT=fs:INDEX=MEMORY`]) : [];
   const out = await doveadm(env, ...overrides, '-f', 'flow', 'mailbox', 'status', '-u', ACCOUNT, 'messages', mailbox);
   const m = /messages=(\d+)/.exec(out);
   assert.ok(m, `doveadm mailbox status ${mailbox}${location ? ` of ${location}` : ''}: ${out}`);
