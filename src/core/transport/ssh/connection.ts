@@ -170,7 +170,7 @@ export class SshTransport implements Transport {
           for (const p of this.runnerProcesses) {
             p.lost(p.error('connection-lost', why, {
               meaning: 'the Mailops session runner that ran this command on the host ended while it ran',
-              hint: 'retry: the next command starts a new runner (or set "runner": false for this host and tell us)',
+              hint: 'retry: the next command starts a new runner; should it keep ending, set "ssh": { "runner": false } for this host (a session per command)',
             }));
           }
         });

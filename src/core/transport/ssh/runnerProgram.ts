@@ -27,8 +27,10 @@
  * default signal dispositions. Output is read only while the command has credit (INITIAL_CREDIT, topped up
  * as the consumer reads), so one slow consumer holds back its own command and nothing else. When the
  * channel's stdin reaches EOF (Mailops closed it, or the connection died and sshd closed the pipes) the
- * runner TERMs every command's group, runs each kill argv with TERM, waits up to 3 s, does the same with
- * KILL, and exits: a dropped connection leaves nothing running and no file anywhere.
+ * runner runs each command's kill argv with TERM and waits for them, then TERMs each command's group
+ * directly (a backstop: signalling sudo first would make it relay to the command alone and orphan the
+ * command's children out of the tree kill's reach), waits up to 3 s, does the same with KILL, and exits:
+ * a dropped connection leaves nothing running and no file anywhere.
  */
 
 export const RUNNER_VERSION = 1;
@@ -101,30 +103,28 @@ sub frame {
   elsif ($t eq 'W') { $j->{credit} += unpack('N', $p) }
   elsif ($t eq 'K') { kill($p, -$j->{pid}) if !defined $j->{status} && $p =~ /^[A-Z0-9]+$/ }
 }
+my %helper;
 sub reap {
   while ((my $pid = waitpid(-1, POSIX::WNOHANG())) > 0) {
+    delete $helper{$pid};
     my $id = delete $bypid{$pid}; next unless defined $id && $job{$id};
     $job{$id}{status} = ($? & 127) ? 's ' . ($SIGNAME[$? & 127] // ($? & 127)) : 'c ' . ($? >> 8);
   }
 }
 sub close_in { my $j = shift; close $j->{in} if $j->{in}; $j->{in} = undef; $j->{inq} = '' }
+sub wait_until { my ($secs, $done) = @_; my $end = time + $secs; while (time <= $end) { reap(); return if $done->(); select(undef, undef, undef, 0.05) } }
 sub hangup {
   for my $sig ('TERM', 'KILL') {
     for my $j (values %job) {
-      next if defined $j->{status};
-      kill($sig, -$j->{pid});
-      if (@{$j->{kill}}) {
-        open(my $null, '+<', '/dev/null') or next;
-        my $k = spawn_argv([@{$j->{kill}}, $sig, $j->{pid}], fileno $null, fileno $null, fileno $null);
-        close $null;
-      }
+      next if defined $j->{status} || !@{$j->{kill}};
+      open(my $null, '+<', '/dev/null') or next;
+      my $k = spawn_argv([@{$j->{kill}}, $sig, $j->{pid}], fileno $null, fileno $null, fileno $null);
+      close $null;
+      $helper{$k} = 1 if $k;
     }
-    my $end = time + ($sig eq 'TERM' ? 3 : 1);
-    while (time <= $end) {
-      reap();
-      last unless grep { !defined $_->{status} } values %job;
-      select(undef, undef, undef, 0.05);
-    }
+    wait_until(2, sub { !%helper });
+    for my $j (values %job) { kill($sig, -$j->{pid}) unless defined $j->{status} }
+    wait_until($sig eq 'TERM' ? 3 : 1, sub { !grep { !defined $_->{status} } values %job });
   }
   POSIX::_exit(0);
 }
