@@ -131,6 +131,11 @@ export class SshTransport implements Transport {
 
   /** Start p through the runner (started first when needed), or on a channel of its own when there is none. */
   private async viaRunner(p: SshProcess): Promise<void> {
+    if (p.internal && (!this.client || this._state !== 'connected')) {
+      // a kill never opens a connection: on a closed or dropped one the runner has stopped its commands
+      p.lost(p.error('cancelled', 'connection closed; nothing left to stop'));
+      return;
+    }
     let runner: RunnerSession | undefined;
     try {
       runner = await this.ensureRunner(await this.ensureConnected());

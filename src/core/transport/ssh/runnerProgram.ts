@@ -50,6 +50,9 @@ $0 = 'mailops-runner';
 $SIG{PIPE} = 'IGNORE';
 my @SIGNAME; { use Config; my @n = split ' ', $Config{sig_name}; my @v = split ' ', $Config{sig_num}; for my $i (0 .. $#n) { $SIGNAME[$v[$i]] //= $n[$i] } }
 my %job; my %bypid; my $inbuf = ''; my $in_eof = 0; my $out_dead = 0;
+# SIGCHLD wakes select through this pipe, but Perl runs handlers between ops: a child that exits just
+# before select blocks is only seen at the next wake-up, so select also times out (1 s with commands
+# running, 2 ms while a command's output has ended and it is not yet reaped).
 pipe(my $wake_r, my $wake_w) or die "pipe: $!";
 nonblock($_) for $wake_r, $wake_w;
 $SIG{CHLD} = sub { syswrite($wake_w, 'x') };
@@ -131,13 +134,15 @@ sub hangup {
 send_frame('H', 0, "mailops-runner 1 $$");
 for (;;) {
   hangup() if $in_eof || $out_dead;
-  my ($rin, $win) = ('', '');
+  my ($rin, $win, $timeout) = ('', '', undef);
   vec($rin, fileno(STDIN), 1) = 1; vec($rin, fileno($wake_r), 1) = 1;
   for my $j (values %job) {
     if ($j->{credit} > 0) { for my $k ('out', 'err') { vec($rin, fileno($j->{$k}), 1) = 1 if $j->{$k} } }
     vec($win, fileno($j->{in}), 1) = 1 if $j->{in} && (length $j->{inq} || $j->{ineof});
+    $timeout = 1 unless defined $timeout;
+    $timeout = 0.002 if !$j->{out} && !$j->{err} && !defined $j->{status};
   }
-  my $n = select(my $r = $rin, my $w = $win, undef, undef);
+  my $n = select(my $r = $rin, my $w = $win, undef, $timeout);
   if ($n < 0) { next if $!{EINTR}; die "select: $!" }
   if (vec($r, fileno($wake_r), 1)) { sysread($wake_r, my $b, 4096) }
   reap();
