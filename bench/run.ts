@@ -28,6 +28,7 @@ const ROWS: Record<number, { title: string; load: () => Promise<Row> }> = {
   6: { title: 'tail of a 2 GB log', load: async () => (await import('./rows/tail')).row6 },
   7: { title: 'restore preview, 100,000 rows', load: async () => (await import('./rows/webview')).row7 },
   8: { title: 'full mirror backup', load: async () => (await import('./rows/backup')).row8 },
+  9: { title: '200 sequential small commands (session runner)', load: async () => (await import('./rows/runner')).row9 },
 };
 
 function parseArgs(argv: string[]): { rows: number[]; runs: number; out: string; clean: boolean } {

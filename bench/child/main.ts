@@ -72,6 +72,28 @@ const tasks: Record<string, () => Promise<Record<string, unknown>>> = {
       return { ms, count, stdoutBytes: out };
     }),
 
+  /**
+   * Row 9: N small commands one after another, each one's output checked (`echo mailops-I` prints exactly
+   * that line), first untimed (correctness before timing), then timed. `runner` says which path the host
+   * uses (ssh.runner); the result says which one really ran (runnerPid), so a silent fallback cannot pass.
+   */
+  checkedCommands: () =>
+    withCtx(async (ctx) => {
+      const count = task.count as number;
+      const pass = async () => {
+        for (let i = 0; i < count; i++) {
+          const r = await ctx.transport.run(['echo', `mailops-${i}`]);
+          if (r.code !== 0 || r.stdout !== `mailops-${i}\n` || r.stderr !== '') throw new Error(`command ${i} printed ${JSON.stringify(r)}`);
+        }
+      };
+      await pass();
+      const t0 = now();
+      await pass();
+      const ms = now() - t0;
+      const runnerPid = (ctx.transport as { runnerPid?: number }).runnerPid ?? null;
+      return { ms, count, runnerPid };
+    }),
+
   /** All mailboxes of every account (doveadm mailbox status -A / -u PATTERN), streamed object by object. */
   mailboxes: () =>
     withCtx(async (ctx) => {

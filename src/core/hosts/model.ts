@@ -25,6 +25,11 @@ export interface SshTarget {
   keepaliveInterval?: number;
   /** Seconds to wait for the TCP connect and handshake (default 20). */
   connectTimeout?: number;
+  /**
+   * Run commands through one session runner per connection (default true): a small Perl program on one
+   * channel, no new SSH session on the host per command. false: a channel (a session) per command.
+   */
+  runner?: boolean;
 }
 
 export interface Privilege {
@@ -96,6 +101,13 @@ function optStringArray(o: Record<string, unknown>, key: string, where: string):
   return v as string[];
 }
 
+function optBoolean(o: Record<string, unknown>, key: string, where: string): boolean | undefined {
+  const v = o[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'boolean') fail(`${where}.${key}`, 'expected true or false');
+  return v;
+}
+
 function optNumber(o: Record<string, unknown>, key: string, where: string, min: number, max: number): number | undefined {
   const v = o[key];
   if (v === undefined || v === null) return undefined;
@@ -133,6 +145,7 @@ export function parseHostConfig(raw: unknown, where = 'host'): HostConfig {
       useSshConfig: typeof s.useSshConfig === 'boolean' ? s.useSshConfig : undefined,
       keepaliveInterval: optNumber(s, 'keepaliveInterval', `${where}.ssh`, 1, 3600),
       connectTimeout: optNumber(s, 'connectTimeout', `${where}.ssh`, 1, 600),
+      runner: optBoolean(s, 'runner', `${where}.ssh`),
     };
     if (s.password !== undefined || s.passphrase !== undefined) {
       fail(`${where}.ssh`, 'passwords and passphrases do not belong in the configuration; Mailops asks for them and keeps them in the secret store');

@@ -48,6 +48,7 @@ export function createTransport(host: HostConfig, deps: TransportDeps): Transpor
     log: deps.log,
     maxChannels: deps.maxChannels,
     killGraceMs: deps.killGraceMs,
+    runner: host.ssh.runner,
   });
 }
 

@@ -2,6 +2,7 @@
  * Shared by the transport integration tests: the sandbox's sshd (test/support/sandbox.ts), a Prompter that
  * records what it was asked, and reading the sshd log from an offset.
  */
+import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,4 +92,31 @@ export function waitForLines(p: RemoteProcess, lines: number): Promise<() => num
       (e: unknown) => reject(e instanceof Error ? e : new Error(String(e))),
     );
   });
+}
+
+/**
+ * The two ways the SSH transport runs commands (issue 17.3); every transport test runs on both: a channel
+ * (an SSH session) per command, and the session runner sharing one channel.
+ */
+export const PATHS = [
+  { name: 'channel per command', runner: false },
+  { name: 'session runner', runner: true },
+] as const;
+export type TransportPath = (typeof PATHS)[number];
+
+/**
+ * Prove which path `t` really uses, so that a runner that silently fell back cannot pass as the runner:
+ * through the runner a command's parent process is the runner; on its own channel, it is not.
+ */
+export async function assertPath(t: SshTransport, path: TransportPath): Promise<void> {
+  const r = await t.run(['sh', '-c', 'echo "$PPID"']);
+  assert.equal(r.code, 0, r.stderr);
+  const ppid = Number(r.stdout.trim());
+  if (path.runner) {
+    assert.ok(t.runnerPid !== undefined && t.runnerPid > 1, `${path.name}: a session runner runs (debug log: MAILOPS_DEBUG=1)`);
+    assert.equal(ppid, t.runnerPid, `${path.name}: the command is a child of the runner`);
+  } else {
+    assert.equal(t.runnerPid, undefined, `${path.name}: no runner`);
+    assert.ok(Number.isInteger(ppid) && ppid > 1, r.stdout);
+  }
 }

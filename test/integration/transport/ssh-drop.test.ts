@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { sandboxCmd } from '../../support/sandbox';
 import { TransportError } from '../../../src/core/errors';
 import type { RemoteProcess } from '../../../src/core/transport/types';
-import { clientPort, RecordingPrompter, waitForLines, rootTarget, sandboxSsh, scratch, transport, type SandboxSsh } from './helpers';
+import { assertPath, clientPort, PATHS, RecordingPrompter, waitForLines, rootTarget, sandboxSsh, scratch, transport, type SandboxSsh } from './helpers';
 
 let ssh: SandboxSsh;
 const tmp = scratch();
@@ -41,12 +41,13 @@ function sshdPidsForClientPort(port: number): number[] {
   return [...new Set([...out.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1])))];
 }
 
-describe('dropped connections', () => {
+for (const path of PATHS) describe(`dropped connections (${path.name})`, () => {
   test('sshd stopped mid-stream: connection-lost within the keepalive window, next command reconnects', async () => {
-    const t = transport(rootTarget(ssh, tmp.dir, { keepaliveInterval: INTERVAL_S, keepaliveCountMax: COUNT_MAX }), new RecordingPrompter(), `${tmp.dir}/trust`);
+    const t = transport(rootTarget(ssh, tmp.dir, { keepaliveInterval: INTERVAL_S, keepaliveCountMax: COUNT_MAX }), new RecordingPrompter(), `${tmp.dir}/trust`, { runner: path.runner });
     const states: string[] = [];
     t.onStateChange((s) => states.push(s));
     try {
+      await assertPath(t, path);
       const port1 = await clientPort(t);
       const { p, lines } = await ticking(t, `mailops-drop-${randomUUID()}`);
       const t0 = Date.now();
@@ -69,6 +70,7 @@ describe('dropped connections', () => {
       const r = await t.run(['echo', 'back']);
       assert.equal(r.stdout, 'back\n');
       assert.notEqual(await clientPort(t), port1, 'a new TCP connection');
+      await assertPath(t, path);
       assert.deepEqual(states.slice(-2), ['connecting', 'connected']);
       assert.ok(states.includes('failed'));
     } finally {
@@ -77,10 +79,11 @@ describe('dropped connections', () => {
   });
 
   test('silent drop (peer frozen): keepalive declares the connection dead; next command reconnects', async () => {
-    const t = transport(rootTarget(ssh, tmp.dir, { keepaliveInterval: INTERVAL_S, keepaliveCountMax: COUNT_MAX }), new RecordingPrompter(), `${tmp.dir}/trust`);
+    const t = transport(rootTarget(ssh, tmp.dir, { keepaliveInterval: INTERVAL_S, keepaliveCountMax: COUNT_MAX }), new RecordingPrompter(), `${tmp.dir}/trust`, { runner: path.runner });
     const marker = `mailops-freeze-${randomUUID()}`;
     let frozen: number[] = [];
     try {
+      await assertPath(t, path);
       const port1 = await clientPort(t);
       const { p } = await ticking(t, marker);
       frozen = sshdPidsForClientPort(port1);

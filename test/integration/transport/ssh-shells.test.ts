@@ -15,7 +15,7 @@ import { PWNED_FILE, sandboxExec } from '../../support/sandbox';
 import { TransportError } from '../../../src/core/errors';
 import type { SshTransport } from '../../../src/core/transport/ssh';
 import { nastyArgv } from '../../unit/transport/shellWords';
-import { RecordingPrompter, rootTarget, sandboxSsh, scratch, sleep, transport, type SandboxSsh } from './helpers';
+import { assertPath, PATHS, RecordingPrompter, rootTarget, sandboxSsh, scratch, sleep, transport, type SandboxSsh, type TransportPath } from './helpers';
 
 const SHELLS = [
   { user: 'mo-sh', shell: 'bash' },
@@ -35,14 +35,16 @@ before(async () => {
     SHELLS.map((s) => `${s.user}:${s.shell}`).sort(),
     'the sandbox has the operators this test is about',
   );
-  for (const { user } of SHELLS) transports.set(user, transport(rootTarget(ssh, tmp.dir, { user }), new RecordingPrompter(), `${tmp.dir}/trust`, { killGraceMs: 1500 }));
+  for (const path of PATHS) {
+    for (const { user } of SHELLS) transports.set(key(path, user), transport(rootTarget(ssh, tmp.dir, { user }), new RecordingPrompter(), `${tmp.dir}/trust`, { killGraceMs: 1500, runner: path.runner }));
+  }
 });
 after(async () => {
   await Promise.all([...transports.values()].map((t) => t.close()));
   tmp.done();
 });
 
-const as = (user: string): SshTransport => transports.get(user)!;
+const key = (path: TransportPath, user: string) => `${path.runner ? 'runner' : 'channel'}:${user}`;
 
 /** Processes on the host whose command line contains `marker`: "PID USER ARGS" lines (ps run as root inside the host). */
 async function hostProcesses(marker: string): Promise<string[]> {
@@ -62,9 +64,13 @@ async function waitFor(what: string, check: () => Promise<boolean>, ms = 5000): 
 /** A `sleep` duration nobody else uses, so its processes can be found on the host. */
 const uniqueSleep = () => `300.${randomInt(100_000_000, 999_999_999)}`;
 
+for (const path of PATHS) {
+const as = (user: string): SshTransport => transports.get(key(path, user))!;
+
 for (const { user, shell } of SHELLS) {
-  describe(`login shell ${shell} (${user})`, () => {
+  describe(`login shell ${shell} (${user}, ${path.name})`, () => {
     test(`11.7 the account's login shell is really ${shell}`, async () => {
+      await assertPath(as(user), path);
       const r = await as(user).run(['sh', '-c', 'getent passwd "$1" | cut -d: -f7', 'x', user]);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout.trim(), new RegExp(`/${shell}$`), 'the sandbox gave the account this login shell');
@@ -83,6 +89,7 @@ for (const { user, shell } of SHELLS) {
       );
       const check = await sandboxExec(['sh', '-c', 'for f; do if test -e "$f"; then echo "EXISTS $f"; fi; done; true', 'check', canary, PWNED_FILE]);
       assert.equal(check.stdout, '', 'nothing in any argv was executed on the host');
+      await assertPath(t, path);
     });
 
     test(`11.7 exit codes, signals, stdin and a missing command under ${shell}`, async () => {
@@ -130,7 +137,7 @@ for (const { user, shell } of SHELLS) {
   });
 }
 
-describe('privilege and size', () => {
+describe(`privilege and size (${path.name})`, () => {
   test('11.13 a timeout of a sudo -n -u command stops that user\'s process tree', async () => {
     const t = as('mo-sh');
     const d = uniqueSleep();
@@ -161,8 +168,10 @@ describe('privilege and size', () => {
     }
     const max = await as('mo-sh').run(['getconf', 'ARG_MAX']);
     assert.ok(Number(max.stdout) >= 200 * 1024, `ARG_MAX on the host: ${max.stdout}`);
+    for (const { user } of SHELLS) await assertPath(as(user), path);
   });
 });
+}
 
 /** The bytes of the command line these words make (each word plus a space). */
 function shellBytes(words: string[]): number {

@@ -10,28 +10,35 @@ import { TransportError } from '../../../src/core/errors';
 import { UnsafeArgumentError } from '../../../src/core/transport/quote';
 import type { SshTransport } from '../../../src/core/transport/ssh';
 import { nastyArgv } from '../../unit/transport/shellWords';
-import { clientPort, waitForLines, logSince, logSize, RecordingPrompter, rootTarget, sandboxSsh, scratch, sleep, transport, type SandboxSsh } from './helpers';
+import { assertPath, clientPort, waitForLines, logSince, logSize, PATHS, RecordingPrompter, rootTarget, sandboxSsh, scratch, sleep, transport, type SandboxSsh } from './helpers';
 
 let ssh: SandboxSsh;
-let t: SshTransport;
 let prompter: RecordingPrompter;
 const tmp = scratch();
 
 before(async () => {
   ssh = await sandboxSsh();
   prompter = new RecordingPrompter();
-  t = transport(rootTarget(ssh, tmp.dir), prompter, `${tmp.dir}/trust`);
 });
-after(async () => {
-  await t?.close();
-  tmp.done();
-});
+after(() => tmp.done());
 
-describe('SshTransport on the sandbox sshd', () => {
+for (const path of PATHS) describe(`SshTransport on the sandbox sshd (${path.name})`, () => {
+  let t: SshTransport;
+  before(() => {
+    t = transport(rootTarget(ssh, tmp.dir), prompter, `${tmp.dir}/trust`, { runner: path.runner });
+  });
+  after(async () => {
+    await t?.close();
+  });
+
   test('NUL is refused before anything is sent', () => {
     assert.throws(() => t.spawn(['printf', '%s', 'a\0b']), UnsafeArgumentError);
     assert.throws(() => t.spawn([]), UnsafeArgumentError);
     assert.equal(t.state, 'idle', 'no connection was opened');
+  });
+
+  test(`commands run on the path under test (${path.name})`, async () => {
+    await assertPath(t, path);
   });
 
   test('the remote side receives exactly the argv and runs nothing (fast-check, 200 cases)', async () => {
@@ -53,11 +60,12 @@ describe('SshTransport on the sandbox sshd', () => {
     );
     const check = await t.run(['sh', '-c', 'if test -e "$1"; then echo EXISTS; else echo absent; fi', 'check', canary]);
     assert.equal(check.stdout, 'absent\n', 'nothing in any argv was executed by the remote shell');
+    await assertPath(t, path);
   });
 
   test('200 sequential commands use ONE TCP connection', async () => {
     const before = logSize(ssh.log);
-    const fresh = transport(rootTarget(ssh, tmp.dir), prompter, `${tmp.dir}/trust`);
+    const fresh = transport(rootTarget(ssh, tmp.dir), prompter, `${tmp.dir}/trust`, { runner: path.runner });
     try {
       const ports = new Set<number>();
       for (let i = 0; i < 200; i++) {
@@ -68,6 +76,7 @@ describe('SshTransport on the sandbox sshd', () => {
         ports.add(Number(port));
       }
       assert.equal(ports.size, 1, 'every command came from the same client port');
+      await assertPath(fresh, path);
       const [port] = [...ports];
       const log = logSince(ssh.log, before);
       const accepted = log.split('\n').filter((l) => l.startsWith('Accepted publickey for root from 127.0.0.1 port ') );
@@ -84,11 +93,12 @@ describe('SshTransport on the sandbox sshd', () => {
   });
 
   test('30 concurrent commands with a cap above MaxSessions 10: refused channels are queued and retried', async () => {
-    const wide = transport(rootTarget(ssh, tmp.dir), prompter, `${tmp.dir}/trust`, { maxChannels: 30 });
+    const wide = transport(rootTarget(ssh, tmp.dir), prompter, `${tmp.dir}/trust`, { maxChannels: 30, runner: path.runner });
     try {
       const port = await clientPort(wide);
       const rs = await Promise.all(Array.from({ length: 30 }, (_, i) => wide.run(['sh', '-c', 'sleep 0.3; echo "$SSH_CLIENT" | cut -d" " -f2; echo "$1"', 'x', String(i)])));
       assert.deepEqual(rs.map((r) => r.stdout), Array.from({ length: 30 }, (_, i) => `${port}\n${i}\n`));
+      await assertPath(wide, path);
     } finally {
       await wide.close();
     }
@@ -126,7 +136,7 @@ describe('SshTransport on the sandbox sshd', () => {
   });
 
   test('a process that ignores TERM is KILLed after the grace period', async () => {
-    const quick = transport(rootTarget(ssh, tmp.dir), prompter, `${tmp.dir}/trust`, { killGraceMs: 500 });
+    const quick = transport(rootTarget(ssh, tmp.dir), prompter, `${tmp.dir}/trust`, { killGraceMs: 500, runner: path.runner });
     try {
       const marker = `mailops-stubborn-${randomUUID()}`;
       const p = quick.spawn(['sh', '-c', 'trap "" TERM; echo ready; while :; do sleep 0.1; done', marker]);
@@ -172,7 +182,7 @@ describe('SshTransport on the sandbox sshd', () => {
 
   test('ProxyJump: through the sandbox sshd to itself with forwardOut; each hop checks its own host key', async () => {
     const target = rootTarget(ssh, tmp.dir, { jumps: [rootTarget(ssh, tmp.dir)] });
-    const viaJump = transport(target, prompter, `${tmp.dir}/trust`);
+    const viaJump = transport(target, prompter, `${tmp.dir}/trust`, { runner: path.runner });
     try {
       const r = await viaJump.run(['sh', '-c', 'echo "$SSH_CLIENT"']);
       const seenPort = Number(r.stdout.split(' ')[1]);
@@ -182,7 +192,7 @@ describe('SshTransport on the sandbox sshd', () => {
       await viaJump.close();
     }
     const refusing = new RecordingPrompter({ acceptHostKey: false });
-    const badJump = transport(rootTarget(ssh, tmp.dir, { jumps: [rootTarget(ssh, tmp.dir, { knownHostsFiles: [] })] }), refusing, `${tmp.dir}/trust-jump`);
+    const badJump = transport(rootTarget(ssh, tmp.dir, { jumps: [rootTarget(ssh, tmp.dir, { knownHostsFiles: [] })] }), refusing, `${tmp.dir}/trust-jump`, { runner: path.runner });
     try {
       await assert.rejects(badJump.run(['true']), (e: unknown) => e instanceof TransportError && e.failure === 'host-key-unknown' && /jump host/.test(e.host ?? ''));
       assert.equal(refusing.hostKeysAsked.length, 1);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adHocSshHost, defaultHostsPath, loadHostsFile } from '../../../src/core/hosts/load';
 import { UsageError } from '../../../src/core/errors';
+import { parseHostConfig } from '../../../src/core/hosts/model';
 
 function withFile(text: string, fn: (path: string) => Promise<void>): () => Promise<void> {
   return async () => {
@@ -91,5 +92,17 @@ describe('adHocSshHost', () => {
   test('garbage is a UsageError', () => {
     assert.throws(() => adHocSshHost({ target: 'root@host:port' }), UsageError);
     assert.throws(() => adHocSshHost({ target: '' }), UsageError);
+  });
+});
+
+describe('ssh.runner (issue 17.3)', () => {
+  test('absent: undefined (the transport uses the runner); true and false are kept', () => {
+    assert.equal(parseHostConfig(good).ssh!.runner, undefined);
+    assert.equal(parseHostConfig({ ...good, ssh: { ...good.ssh, runner: false } }).ssh!.runner, false);
+    assert.equal(parseHostConfig({ ...good, ssh: { ...good.ssh, runner: true } }).ssh!.runner, true);
+  });
+
+  test('anything else is refused, naming the field', () => {
+    assert.throws(() => parseHostConfig({ ...good, ssh: { ...good.ssh, runner: 'no' } }), (e: unknown) => e instanceof UsageError && /ssh\.runner: expected true or false/.test(e.message));
   });
 });

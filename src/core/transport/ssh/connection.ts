@@ -10,6 +10,10 @@
  *   and every descendant on a second channel (TERM, then KILL after a grace period), with the same
  *   `sudo -n` the command was started with: an unprivileged kill would reach sudo and not root's children.
  * - Host keys are checked against known_hosts files and the trust store BEFORE authentication.
+ * - Many commands, one session (issue 17.3): unless `runner: false`, the first command starts the session
+ *   runner (ssh/runner.ts) on one channel and every command runs through it: no new session on the host
+ *   per command, no MaxSessions limit. Where it cannot start (no perl, a refused channel, no hello) each
+ *   command gets a channel of its own as before, and the debug log says why.
  */
 import type { Duplex } from 'node:stream';
 import type { Client } from 'ssh2';
@@ -21,7 +25,8 @@ import type { ConnectionState, Prompter, RemoteProcess, RunOptions, RunResult, S
 import { ChannelQueue } from './channels';
 import { connectHop } from './handshake';
 import { SshProcess, type ProcessOwner } from './process';
-import { EXEC_REQUEST, killTreeArgv } from './remoteCommand';
+import { EXEC_REQUEST, killTreeArgv, killTreeCommand } from './remoteCommand';
+import { RunnerSession } from './runner';
 
 export interface SshTransportOptions {
   /** Host name as configured, for messages. */
@@ -35,6 +40,10 @@ export interface SshTransportOptions {
   maxChannels?: number;
   /** Milliseconds between kill -TERM and kill -KILL of a cancelled command (default 3000). */
   killGraceMs?: number;
+  /** Run commands through the session runner (default true); false: a channel per command. */
+  runner?: boolean;
+  /** The runner's interpreter on the host (default `perl`, found in the PATH of /bin/sh). */
+  runnerInterpreter?: string;
 }
 
 export class SshTransport implements Transport {
@@ -55,6 +64,13 @@ export class SshTransport implements Transport {
   private generation = 0;
   /** What the processes may ask of this transport (and nothing else of it). */
   private readonly owner: ProcessOwner;
+  /** The session runner of the current connection, while it runs. */
+  private runner?: RunnerSession;
+  private runnerStarting?: Promise<RunnerSession | undefined>;
+  /** The connection generation on which the runner could not start: commands use channels until a reconnect. */
+  private runnerUnavailable?: number;
+  /** Commands running through the runner (the channel queue holds the others). */
+  private readonly runnerProcesses = new Set<SshProcess>();
 
   constructor(private readonly opts: SshTransportOptions) {
     this.label = opts.name;
@@ -104,8 +120,83 @@ export class SshTransport implements Transport {
   spawn(argv: readonly string[], options: SpawnOptions = {}): RemoteProcess {
     // throws UnsafeArgumentError (NUL, empty argv) before anything is sent
     const p = new SshProcess(argv, options, false, this.owner);
-    this.channels.add(p);
+    this.dispatch(p);
     return p;
+  }
+
+  /** PID of the session runner on the host, while one runs (tests look for it in the host's process list). */
+  get runnerPid(): number | undefined {
+    return this.runner?.alive ? this.runner.pid : undefined;
+  }
+
+  private dispatch(p: SshProcess): void {
+    if (this.opts.runner === false || (this.runnerUnavailable !== undefined && this.runnerUnavailable === this.generation && this.client)) this.channels.add(p);
+    else void this.viaRunner(p);
+  }
+
+  /** Start p through the runner (started first when needed), or on a channel of its own when there is none. */
+  private async viaRunner(p: SshProcess): Promise<void> {
+    if (p.internal && (!this.client || this._state !== 'connected')) {
+      // a kill never opens a connection: on a closed or dropped one the runner has stopped its commands
+      p.lost(p.error('cancelled', 'connection closed; nothing left to stop'));
+      return;
+    }
+    let runner: RunnerSession | undefined;
+    try {
+      runner = await this.ensureRunner(await this.ensureConnected());
+    } catch (e) {
+      p.lost(e instanceof TransportError ? withCommand(e, p.command) : p.error('connect-failed', (e as Error).message));
+      return;
+    }
+    if (p.done) return;
+    if (!runner) {
+      this.channels.add(p);
+      return;
+    }
+    this.runnerProcesses.add(p);
+    void p.exit.catch(() => undefined).finally(() => this.runnerProcesses.delete(p));
+    p.opening();
+    p.attach(runner.start(p.argv, killTreeCommand(p.argv)), true);
+  }
+
+  private ensureRunner(client: Client): Promise<RunnerSession | undefined> {
+    if (this.runner?.alive) return Promise.resolve(this.runner);
+    if (this.runnerUnavailable === this.generation) return Promise.resolve(undefined);
+    if (this.runnerStarting) return this.runnerStarting;
+    const generation = this.generation;
+    const debug = (m: string) => this.log('debug', `${this.label}: ${m}`);
+    const starting = RunnerSession.start({ client, interpreter: this.opts.runnerInterpreter ?? 'perl', helloTimeoutMs: 10_000, debug }).then(
+      (r) => {
+        if (generation !== this.generation) {
+          // the connection went while the runner started: these commands take channels (and reconnect)
+          r.end();
+          return undefined;
+        }
+        this.runner = r;
+        debug(`session runner started (PID ${r.pid}); commands share its channel`);
+        r.onClose((why) => {
+          if (this.runner === r) this.runner = undefined;
+          // a dropped connection already failed them (watch); otherwise the runner itself ended
+          for (const p of this.runnerProcesses) {
+            p.lost(p.error('connection-lost', why, {
+              meaning: 'the Mailops session runner that ran this command on the host ended while it ran',
+              hint: 'retry: the next command starts a new runner; should it keep ending, set "ssh": { "runner": false } for this host (a session per command)',
+            }));
+          }
+        });
+        return r;
+      },
+      (e: unknown) => {
+        debug(`the session runner did not start (${(e as Error).message}); running each command on a channel of its own`);
+        if (generation === this.generation) this.runnerUnavailable = generation;
+        return undefined;
+      },
+    );
+    this.runnerStarting = starting.finally(() => {
+      if (this.runnerStarting === guarded) this.runnerStarting = undefined;
+    });
+    const guarded = this.runnerStarting;
+    return guarded;
   }
 
   async run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
@@ -200,7 +291,7 @@ export class SshTransport implements Transport {
     k.stdout.resume();
     let stderr = '';
     k.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    this.channels.add(k);
+    this.dispatch(k);
     try {
       const st = await k.exit;
       if (st.code !== 0) this.log('debug', `${this.label}: ${shellLine(argv.slice(0, argv.indexOf('-c')))} … exited ${st.code ?? st.signal}: ${stderr.trim()}`);
@@ -300,7 +391,9 @@ export class SshTransport implements Transport {
         meaning: why === 'Keepalive timeout' ? `the host stopped answering keepalives (${this.opts.target.keepaliveCountMax} missed)` : 'the SSH connection was closed by the network or the host',
         hint: 'check that the host and its sshd are up; the next command reconnects',
       });
-      for (const p of this.channels.takeActive()) p.lost(intentional ? p.error('cancelled', 'connection closed by Mailops') : withCommand(err, p.command));
+      const running = [...this.channels.takeActive(), ...this.runnerProcesses];
+      this.runner = undefined;
+      for (const p of running) p.lost(intentional ? p.error('cancelled', 'connection closed by Mailops') : withCommand(err, p.command));
       this.setState(intentional ? 'closed' : 'failed', intentional ? undefined : err);
       // queued commands have not started: they go out on a new connection
       if (this.channels.hasWaiting && !intentional) this.channels.pump();
@@ -311,12 +404,15 @@ export class SshTransport implements Transport {
     this.closing = true;
     for (const q of this.channels.takeWaiting()) q.lost(q.error('cancelled', 'connection closed by Mailops'));
     const c = this.client;
-    const stops = this.channels.activeProcesses().map(async (p) => {
+    const stops = [...this.channels.activeProcesses(), ...this.runnerProcesses].map(async (p) => {
       p.cancel('transport closed');
       await p.exit.catch(() => undefined);
     });
     // Bounded waits whose timers never keep the process alive once everything closed.
     await Promise.race([Promise.all(stops), new Promise((r) => setTimeout(r, this.killGraceMs + 2000).unref())]);
+    // EOF on its stdin: the runner stops anything left and exits (so does a dropped connection)
+    this.runner?.end();
+    this.runner = undefined;
     if (c) {
       await new Promise<void>((res) => {
         c.once('close', () => res());

@@ -7,8 +7,7 @@
  * The process knows nothing of the connection: it talks to its owner through ProcessOwner (kill the remote
  * tree, leave the queue, free a channel slot), and the owner drives it through the methods below.
  */
-import { PassThrough, Transform, type TransformCallback } from 'node:stream';
-import type { ClientChannel } from 'ssh2';
+import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { TransportError, type ErrorDetails } from '../../errors';
 import { shellLine } from '../quote';
 import type { LogFn } from '../run';
@@ -58,6 +57,17 @@ class PidMarkerFilter extends Transform {
   }
 }
 
+/** What SshProcess uses of a channel: an ssh2 ClientChannel, or a command of the session runner (runner.ts). */
+export interface CommandChannel {
+  readonly stderr: Readable;
+  pipe<T extends NodeJS.WritableStream>(destination: T): T;
+  unpipe(destination?: NodeJS.WritableStream): unknown;
+  write(chunk: string | Buffer): boolean;
+  end(chunk?: string | Buffer): unknown;
+  close(): unknown;
+  on(event: string, listener: (...args: never[]) => void): unknown;
+}
+
 /** What a process needs from the transport that runs it, and nothing more. */
 export interface ProcessOwner {
   readonly label: string;
@@ -79,7 +89,7 @@ export class SshProcess implements RemoteProcess {
   /** The first bytes of the channel's stdin (the bootstrap reads them): built now, so bad argv throws now. */
   private readonly commandLine: string;
   private phase: Phase = 'queued';
-  private channel?: ClientChannel;
+  private channel?: CommandChannel;
   private _pid?: number;
   private status?: ExitStatus;
   private failure?: TransportError;
@@ -188,8 +198,19 @@ export class SshProcess implements RemoteProcess {
     if (this.phase === 'opening') this.phase = 'queued';
   }
 
-  attach(channel: ClientChannel): void {
+  /**
+   * Run on `channel`: an SSH channel whose bootstrap reads the command line first and reports the PID on
+   * stderr, or (viaRunner) a command of the session runner, which reports the PID as an event.
+   */
+  attach(channel: CommandChannel, viaRunner = false): void {
     this.channel = channel;
+    if (viaRunner) {
+      this.stderr.searching = false;
+      channel.on('pid', (pid: number) => {
+        this._pid = pid;
+        for (const w of this.pidWaiters.splice(0)) w();
+      });
+    }
     const stopping = this.phase === 'stopping';
     if (!stopping) this.phase = 'running';
     channel.on('exit', (code: number | null, signal?: string) => {
@@ -214,7 +235,7 @@ export class SshProcess implements RemoteProcess {
     channel.pipe(this.stdout);
     channel.stderr.pipe(this.stderr);
     channel.on('error', (e: Error) => this.owner.log('debug', `${this.owner.label}: channel error: ${e.message}`));
-    channel.write(this.commandLine);
+    if (!viaRunner) channel.write(this.commandLine);
     const stdin = this.options.stdin;
     if (stdin !== undefined) channel.end(stdin);
     else channel.end();

@@ -74,8 +74,16 @@ kill "-$sig" -- "-$root" 2>/dev/null
 kill "-$sig" $tree 2>/dev/null
 exit 0`;
 
+/**
+ * The tree kill with the privilege the command had, without its two arguments (SIGNAL PID): the session
+ * runner keeps it per command and runs it itself when its channel goes away (ssh/runner.ts).
+ */
+export function killTreeCommand(commandArgv: readonly string[]): string[] {
+  return [...privilegePrefix(commandArgv), 'sh', '-c', KILL_TREE, 'mailops-kill'];
+}
+
 /** The argv that sends `signal` to the process tree of `pid`, with the privilege the command had. */
 export function killTreeArgv(commandArgv: readonly string[], signal: 'TERM' | 'KILL', pid: number): string[] {
   if (!Number.isInteger(pid) || pid <= 1) throw new Error(`refusing to signal PID ${pid}`);
-  return [...privilegePrefix(commandArgv), 'sh', '-c', KILL_TREE, 'mailops-kill', signal, String(pid)];
+  return [...killTreeCommand(commandArgv), signal, String(pid)];
 }
