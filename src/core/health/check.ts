@@ -128,7 +128,11 @@ export async function checkServer(ctx: HostContext, server: 'dovecot' | 'cyrus',
   } finally {
     await errDone.catch(() => undefined);
   }
-  const status = await proc.exit;
+  // After an unreadable line the process was cancelled: its exit then rejects, and the format error is the news.
+  const status = await proc.exit.catch((e: unknown) => {
+    if (formatError) return { code: null, signal: null };
+    throw e;
+  });
   if (formatError) throw new MailopsError(`the health output could not be read: ${formatError.message}`, { host: name, command: display, hint: 'this is a Mailops bug or a host that changed its tools: report the command and the line' });
   let done;
   try {
