@@ -118,7 +118,11 @@ function sawfile(a, rest, mtime,   n, lvl, stamp, k) {
     if (n !~ STAMPRE) return
     k = logkind(n)
     if (k != "mirror" && k != "full" && k != "diff" && k != "incr") return
-    if (!((a, k) in LOGNAME) || n > LOGNAME[a, k]) { LOGNAME[a, k] = n; LOGSTAMP[a, k] = substr(n, 1, 16); LOGDIR[a] = (a == "." ? "" : a "/") "logs" }
+    # Newest by the stamp in the name; two runs in one second (the second log is STAMP-KIND-PID.log): by mtime.
+    stamp = substr(n, 1, 16); mtime += 0
+    if (!((a, k) in LOGNAME) || stamp > LOGSTAMP[a, k] || (stamp == LOGSTAMP[a, k] && mtime > LOGMT[a, k])) {
+      LOGNAME[a, k] = n; LOGSTAMP[a, k] = stamp; LOGMT[a, k] = mtime; LOGDIR[a] = (a == "." ? "" : a "/") "logs"
+    }
     return
   }
   if (substr(rest, 1, 9) == "archives/" && rest ~ /\.meta$/) {
@@ -137,10 +141,12 @@ BEGIN {
   OWNERRE = "^\"([^\"\\\\!]*!)?user\\.[^\".]*\""
   d = "[0-9]"
   STAMPRE = "^" d d d d d d d d "T" d d d d d d "Z-"
-  # The backup root's listing: W<TAB>folder (not writable), F<TAB>mtime<TAB>path.
+  # The backup root's listing: D<TAB>. (Cyrus: the folder exists), W<TAB>folder (not writable), F<TAB>mtime<TAB>path.
+  HASDIR = 0
   while ((getline line < ENVIRON["MO_FILES"]) > 0) {
     t = index(line, "\t"); kind = substr(line, 1, t - 1); line = substr(line, t + 1)
     if (kind == "W") { UNW[line] = 1; continue }
+    if (kind == "D") { HASDIR = 1; continue }
     t = index(line, "\t"); mtime = substr(line, 1, t - 1); p = substr(line, t + 1)
     if (ENVIRON["MO_SERVER"] == "cyrus") { sawfile(".", p, mtime); continue }
     t = index(p, "/"); if (t < 2) continue
@@ -151,7 +157,7 @@ BEGIN {
   close(ENVIRON["MO_FILES"])
   nrec = 0; orphans = 0
   if (ENVIRON["MO_SERVER"] == "cyrus") {
-    printf "H\t%s\n", substr(folder("."), 2)
+    printf "H\tdir=%d%s\n", HASDIR, folder(".")
     # Owners in the newest archive's dump, then every live owner (an INBOX: [domain!]user.NAME) with in=1|0.
     if ("." in LAST) {
       path = ARCH["."] "/" LAST["."] ".mailboxes.txt"
@@ -191,6 +197,7 @@ mo_listing() {
   [ -d "$1" ] || return 0
   cd "$1" || mo_fail listing 1 /dev/null
   if [ "$2" = cyrus ]; then
+    printf 'D\\t.\\n' >>"$MO_TMP/files"
     [ -w . ] || printf 'W\\t.\\n' >>"$MO_TMP/files"
     find . -mindepth 2 -maxdepth 2 \\( -path './logs/*.log' -o -path './archives/*.meta' \\) -type f -printf 'F\\t%T@\\t%P\\n' >>"$MO_TMP/files" 2>"$MO_TMP/find.err" || mo_fail find 1 "$MO_TMP/find.err"
   else
