@@ -142,7 +142,7 @@ describe('mailops health on three fleet hosts (issue 14 must-show)', { timeout: 
     assert.deepEqual(errors, [], 'restoring the fleet hosts');
   });
 
-  test('a failing backup, a never backed up account, a stale one, missing mail, a dead sshd: exactly those, exit 2', async () => {
+  test('a failing backup, a never backed up account, a stale one, missing mail, a dead sshd: exactly those, exit 2', async (t) => {
     const n1 = ctx('sandbox-n1-dovecot');
     const n2 = ctx('sandbox-n2-dovecot');
     // Every account backed up on n1 and n2 (the hostile one on n2 excepted); Cyrus too.
@@ -184,6 +184,7 @@ describe('mailops health on three fleet hosts (issue 14 must-show)', { timeout: 
     const prom = join(scratch, 'health.prom');
     const r = await cli(['health', '--all-hosts', '--config', hostsFile, '--format', 'prometheus', '--out', prom]);
     assert.equal(r.code, 2, r.stdout + r.stderr);
+    t.diagnostic(`mailops health --all-hosts: exit ${r.code}\n${r.stdout}`);
     const [status, ...lines] = r.stdout.trimEnd().split('\n');
     assert.equal(status, 'HEALTH CRITICAL - 4/6 hosts answered (sandbox-n3-dovecot unreachable, sandbox-n3-cyrus unreachable), 12 accounts, 8 ok, 1 stale, 1 failing, 1 never, 1 missing');
     const oldIso = new Date(old * 1000).toISOString().replace(/\.000Z$/, 'Z');
@@ -199,6 +200,7 @@ describe('mailops health on three fleet hosts (issue 14 must-show)', { timeout: 
     expected.forEach((e, i) => (typeof e === 'string' ? assert.equal(lines[i], e) : assert.match(lines[i]!, e)));
 
     const text = readFileSync(prom, 'utf8');
+    t.diagnostic(`the Prometheus file, without the ok verdicts:\n${text.split('\n').filter((l) => !/verdict="ok"/.test(l)).join('\n')}`);
     const up = [...text.matchAll(/^mailops_host_up\{host="([^"]*)",server="[^"]*"\} ([01])$/gm)].map((m) => `${m[1]} ${m[2]}`).sort();
     assert.deepEqual(up, ['sandbox-n1-cyrus 1', 'sandbox-n1-dovecot 1', 'sandbox-n2-cyrus 1', 'sandbox-n2-dovecot 1', 'sandbox-n3-cyrus 0', 'sandbox-n3-dovecot 0']);
     const bad = [...text.matchAll(/^mailops_account_verdict\{host="([^"]*)",server="[^"]*",account="((?:[^"\\]|\\.)*)",verdict="([a-z]+)"\} 1$/gm)]
