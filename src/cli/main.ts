@@ -124,12 +124,16 @@ function hostFromFlags(values: CommandArgs['values']): HostConfig | undefined {
   return undefined;
 }
 
+function hostsPath(values: CommandArgs['values']): string {
+  return (values.config as string | undefined) ?? process.env.MAILOPS_CONFIG ?? join(configDir(), 'hosts.json');
+}
+
 async function resolveHost(values: CommandArgs['values']): Promise<HostConfig> {
   const adHoc = hostFromFlags(values);
   const name = (values.host as string | undefined) ?? (adHoc ? undefined : process.env.MAILOPS_HOST);
   if (adHoc && values.host) throw new UsageError('--host and --ssh/--local exclude each other');
   if (adHoc) return adHoc;
-  const path = (values.config as string | undefined) ?? process.env.MAILOPS_CONFIG ?? join(configDir(), 'hosts.json');
+  const path = hostsPath(values);
   if (!name) {
     throw new UsageError('no host selected', {
       hint: `pass --host NAME (a host of ${path}), --ssh USER@HOST[:PORT], or --local`,
@@ -183,20 +187,35 @@ export async function main(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   let transport: Transport | undefined;
+  const others = new Map<string, Transport>();
+  const transportFor = (config: HostConfig): Transport =>
+    createTransport(config, {
+      prompter: new TtyPrompter(parsed.values['accept-new-host-key'] === true),
+      trustStorePath: join(configDir(), 'known_hosts'),
+      log: (level, msg) => {
+        if (level === 'warn' || level === 'error' || process.env.MAILOPS_DEBUG) process.stderr.write(`mailops: ${level}: ${msg}\n`);
+      },
+    });
   const ctx: CliContext = {
     json,
     signal: abort.signal,
     stdout: process.stdout,
     async host(): Promise<HostContext> {
       const config = await resolveHost(parsed.values);
-      transport ??= createTransport(config, {
-        prompter: new TtyPrompter(parsed.values['accept-new-host-key'] === true),
-        trustStorePath: join(configDir(), 'known_hosts'),
-        log: (level, msg) => {
-          if (level === 'warn' || level === 'error' || process.env.MAILOPS_DEBUG) process.stderr.write(`mailops: ${level}: ${msg}\n`);
-        },
-      });
+      transport ??= transportFor(config);
       return { config, transport };
+    },
+    async hostsFile() {
+      const path = hostsPath(parsed.values);
+      return { path, hosts: await loadHostsFile(path) };
+    },
+    connect(config) {
+      let t = others.get(config.name);
+      if (!t) {
+        t = transportFor(config);
+        others.set(config.name, t);
+      }
+      return { config, transport: t };
     },
     result(value, human) {
       process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${human(value)}\n`);
@@ -240,6 +259,7 @@ export async function main(argv: string[]): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     if (transport) await transport.close().catch(() => undefined);
+    await Promise.all([...others.values()].map((t) => t.close().catch(() => undefined)));
   }
 }
 

@@ -4,6 +4,7 @@
  * (from --host, --ssh or --local), prints human text or JSON, and asks questions on the TTY.
  */
 import type { HostContext } from '../core/hosts/context';
+import type { HostConfig } from '../core/hosts/model';
 
 export type OptionSpec = { type: 'string' | 'boolean'; multiple?: boolean; short?: string; description: string; valueName?: string };
 
@@ -31,6 +32,10 @@ export interface CliContext {
   readonly json: boolean;
   /** Resolve and connect the selected host (throws UsageError when none was selected). */
   host(): Promise<HostContext>;
+  /** The hosts of the hosts file (--config, $MAILOPS_CONFIG or the default path) and that path. */
+  hostsFile(): Promise<{ path: string; hosts: HostConfig[] }>;
+  /** A context for any host (one transport per host name, closed when the command ends). */
+  connect(config: HostConfig): HostContext;
   /** Print a result: JSON (pretty, one document) with --json, else the human rendering. */
   result<T>(value: T, human: (value: T) => string): void;
   /**

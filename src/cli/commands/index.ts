@@ -9,6 +9,7 @@ import { accountsCommand } from './accounts';
 import { mailboxesCommand } from './mailboxes';
 import { messagesCommand } from './messages';
 import { verifyCommand } from './verify';
+import { healthCommand } from './health';
 import { restoreCommand } from './restore';
 import { foldersCommand } from './folders';
 import { expungedCommand } from './expunged';
@@ -29,6 +30,7 @@ export const commands: CliCommand[] = [
   mailboxesCommand,
   messagesCommand,
   verifyCommand,
+  healthCommand,
   restoreCommand,
   foldersCommand,
   expungedCommand,

@@ -20,6 +20,7 @@ export function renderVerify(r: VerifyReport): string {
   const t = r.totals;
   out.push(`total: live ${t.live}, backup ${t.backup}, missing ${t.missing} (${t.missingOlder} older), extra ${t.extra}, moved ${t.moved}`);
   out.push(r.ok ? 'OK: the backup has all mail older than the backup run' : 'FAILED: the backup lacks mail older than the backup run');
+  if (r.record?.error) out.push(`warning: the result could not be recorded on the host for mailops health: ${r.record.error}`);
   return out.join('\n');
 }
 

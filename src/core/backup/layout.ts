@@ -11,6 +11,7 @@
  *     archives/               tar archives: <UTC stamp>-<level>.tar.gz (+ .snar snapshot files)
  *     logs/                   one log per run: <UTC stamp>-<kind>.log
  *     ops.log                 operation log of restores (one JSON line each), to find and undo them (0600)
+ *     verify.last             the last verify's result (key=value lines), read by health (core/health)
  *     lock                    flock(1) target: two runs for one account never overlap (exclusive); readers
  *                             of the mirror or a chain hold it shared while they read (backup/lock.ts)
  *

@@ -630,7 +630,9 @@ export async function runScript(ctx: HostContext, built: BuiltScript, hooks: Run
 export async function runBackup(ctx: HostContext, account: string, options: BackupOptions, hooks: RunHooks = {}): Promise<BackupResult> {
   const built = buildDovecotBackupScript(ctx.config, account, options);
   const r = await runScript(ctx, built, hooks);
-  if (r.code === 127 || (r.code !== null && r.code > 3 && !r.events.some((e) => e.type === 'result'))) {
+  // No result line means the script died on the way, whatever its exit code: dash exits 2 (the code of "done
+  // with warnings") when a redirection of a special builtin fails, e.g. its log in a read-only folder.
+  if (r.code === 127 || !r.events.some((e) => e.type === 'result')) {
     throw new CommandFailedError('the backup script did not run to its end', {
       host: ctx.config.name,
       command: shellLine(withPrivilege(['sh', '-c', '<backup script>', built.name, ...built.args], ctx.config.privilege)),

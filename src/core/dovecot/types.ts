@@ -202,4 +202,6 @@ export interface VerifyReport {
   totals: { live: number; backup: number; missing: number; missingOlder: number; missingNewer: number; extra: number; moved: number };
   /** False when the backup lacks mail older than the backup run. */
   ok: boolean;
+  /** Where the result was recorded on the host for `health` (verify.last), or why it could not be. */
+  record?: { path: string | null; error: string | null };
 }

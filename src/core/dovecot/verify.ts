@@ -21,6 +21,7 @@ import { decodeHeader, unixToIso } from './messages';
 import { openSet, type OpenSetOptions } from './sets';
 import type { BackupSetRef, VerifyMailbox, VerifyReport, VerifySample } from './types';
 import { checkAccountName } from '../names';
+import { recordVerify } from './verifyRecord';
 
 const SAMPLES = 5;
 
@@ -35,6 +36,8 @@ export interface VerifyOptions extends Pick<OpenSetOptions, 'extractChainPoint'>
   graceSeconds?: number;
   /** Override the backup time (ISO 8601), e.g. from the backup side's run records. */
   backupTime?: string;
+  /** Record the result on the host (verify.last, read by `health`); default true. */
+  record?: boolean;
 }
 
 interface MissingEntry {
@@ -122,7 +125,7 @@ export async function verifyAccount(ctx: HostContext, account: string, opts: Ver
     }
     const totals = { live: 0, backup: 0, missing: 0, missingOlder: 0, missingNewer: 0, extra: 0, moved: 0 };
     for (const r of rows) for (const k of Object.keys(totals) as Array<keyof typeof totals>) totals[k] += r[k];
-    return {
+    const report: VerifyReport = {
       host: ctx.config.name,
       account,
       set: ref,
@@ -134,6 +137,16 @@ export async function verifyAccount(ctx: HostContext, account: string, opts: Ver
       totals,
       ok: totals.missingOlder === 0,
     };
+    // Recorded on the host so that `health` sees it; a record that cannot be written does not undo the verify.
+    if (opts.record !== false) {
+      try {
+        report.record = { path: await recordVerify(ctx, report, opts.signal), error: null };
+      } catch (e) {
+        if (opts.signal?.aborted) throw e;
+        report.record = { path: null, error: (e as Error).message };
+      }
+    }
+    return report;
   } finally {
     await set.close();
   }

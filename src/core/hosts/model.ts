@@ -2,6 +2,7 @@
  * The host model: one entry of the `mailops.hosts` setting, or of the CLI's hosts.json (same schema).
  */
 import { UsageError } from '../errors';
+import { parseDuration } from '../health/duration';
 
 export type ServerKind = 'dovecot' | 'cyrus' | 'detect';
 export type PrivilegeMode = 'none' | 'sudo' | 'sudo-user';
@@ -64,6 +65,8 @@ export interface HostConfig {
   privilege: Privilege;
   /** Shell commands run before and after a file backup (e.g. a filesystem snapshot). argv lists. */
   hooks?: { preBackup?: string[]; postBackup?: string[] };
+  /** Health policy (seconds): when a kind's newest backup is stale; how old the last verify may be (unset: not required). */
+  health?: { maxAge?: { mirror?: number; full?: number; incr?: number }; verifyMaxAge?: number };
 }
 
 export const DEFAULT_BACKUP_ROOT = '/var/backups/mailops';
@@ -176,6 +179,21 @@ export function parseHostConfig(raw: unknown, where = 'host'): HostConfig {
   if (o.hooks !== undefined) {
     const h = asObject(o.hooks, `${where}.hooks`);
     host.hooks = { preBackup: optStringArray(h, 'preBackup', `${where}.hooks`), postBackup: optStringArray(h, 'postBackup', `${where}.hooks`) };
+  }
+  if (o.health !== undefined) {
+    const h = asObject(o.health, `${where}.health`);
+    const dur = (obj: Record<string, unknown>, key: string, at: string): number | undefined => {
+      if (obj[key] === undefined || obj[key] === null) return undefined;
+      return parseDuration(obj[key]) ?? fail(`${at}.${key}`, 'expected seconds (a whole number) or a duration such as "90m", "26h", "7d"');
+    };
+    host.health = {};
+    if (h.maxAge !== undefined) {
+      const m = asObject(h.maxAge, `${where}.health.maxAge`);
+      for (const k of Object.keys(m)) if (k !== 'mirror' && k !== 'full' && k !== 'incr') fail(`${where}.health.maxAge.${k}`, 'unknown kind (mirror, full, incr)');
+      host.health.maxAge = { mirror: dur(m, 'mirror', `${where}.health.maxAge`), full: dur(m, 'full', `${where}.health.maxAge`), incr: dur(m, 'incr', `${where}.health.maxAge`) };
+    }
+    const va = dur(h, 'verifyMaxAge', `${where}.health`);
+    if (va !== undefined) host.health.verifyMaxAge = va;
   }
   return host;
 }
