@@ -27,8 +27,9 @@ export interface SshTarget {
   /** Seconds to wait for the TCP connect and handshake (default 20). */
   connectTimeout?: number;
   /**
-   * Run commands through one session runner per connection (default true): a small Perl program on one
-   * channel, no new SSH session on the host per command. false: a channel (a session) per command.
+   * Run commands through one session runner per connection (true): a small Perl program on one channel,
+   * no new SSH session on the host per command. Default false: a channel (a session) per command (see
+   * transport/ssh/connection.ts for why the runner is not the default yet).
    */
   runner?: boolean;
 }

@@ -96,7 +96,7 @@ describe('adHocSshHost', () => {
 });
 
 describe('ssh.runner (issue 17.3)', () => {
-  test('absent: undefined (the transport uses the runner); true and false are kept', () => {
+  test('absent: undefined (the transport uses a channel per command); true and false are kept', () => {
     assert.equal(parseHostConfig(good).ssh!.runner, undefined);
     assert.equal(parseHostConfig({ ...good, ssh: { ...good.ssh, runner: false } }).ssh!.runner, false);
     assert.equal(parseHostConfig({ ...good, ssh: { ...good.ssh, runner: true } }).ssh!.runner, true);
