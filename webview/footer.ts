@@ -3,7 +3,7 @@
  * the restore's phases: checking, waiting for the confirmation, progress (only once confirmed), the verified
  * result or the error.
  */
-import { LitElement, html, nothing, type TemplateResult } from 'lit';
+import { html, nothing, type TemplateResult } from 'lit';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
@@ -12,23 +12,11 @@ import type { VscodeCheckbox } from '@vscode-elements/elements/dist/vscode-check
 import type { VscodeTextfield } from '@vscode-elements/elements/dist/vscode-textfield/vscode-textfield.js';
 import * as l10n from '@vscode/l10n';
 import { LIMITS } from '../src/shared/previewProtocol';
-import type { PreviewStore, RestorePhase } from './store';
-import { StoreController } from './storeController';
+import type { RestorePhase } from './store';
+import { StoreElement } from './storeController';
 import { confirmingText, hiddenNote, outcomeText, preparingText, progressText, restoreButton, skippedNote, targetProblemText, verifyText } from './text';
 
-export class PreviewFooter extends LitElement {
-  static override properties = { store: { attribute: false } };
-  declare store: PreviewStore | undefined;
-
-  constructor() {
-    super();
-    new StoreController(this, () => this.store);
-  }
-
-  protected override createRenderRoot(): HTMLElement {
-    return this;
-  }
-
+export class PreviewFooter extends StoreElement {
   protected override render(): TemplateResult {
     const store = this.store;
     if (!store) return html``;

@@ -1,5 +1,5 @@
 /** A Lit controller that re-renders its element whenever the preview store changes. */
-import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { LitElement, type ReactiveController, type ReactiveControllerHost } from 'lit';
 import type { PreviewStore } from './store';
 
 export class StoreController implements ReactiveController {
@@ -31,5 +31,20 @@ export class StoreController implements ReactiveController {
   hostDisconnected(): void {
     this.subscribed?.unsubscribe();
     this.subscribed = undefined;
+  }
+}
+
+/** An element of the preview that renders the store (light DOM, the page's styles) and re-renders on its changes. */
+export class StoreElement extends LitElement {
+  static override properties = { store: { attribute: false } };
+  declare store: PreviewStore | undefined;
+
+  constructor() {
+    super();
+    new StoreController(this, () => this.store);
+  }
+
+  protected override createRenderRoot(): HTMLElement {
+    return this;
   }
 }

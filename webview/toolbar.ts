@@ -2,7 +2,7 @@
  * <mailops-preview-toolbar>: what the preview reads (host, account, set), the counts, Refresh, and the filters
  * (search, date range, status).
  */
-import { LitElement, html, nothing, type TemplateResult } from 'lit';
+import { html, nothing, type TemplateResult } from 'lit';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
@@ -13,22 +13,10 @@ import * as l10n from '@vscode/l10n';
 import { EMPTY_FILTERS, type StatusFilter } from '../src/shared/previewProtocol';
 import { isFiltering } from './model';
 import type { PreviewStore } from './store';
-import { StoreController } from './storeController';
+import { StoreElement } from './storeController';
 import { planCounts, sourceText } from './text';
 
-export class PreviewToolbar extends LitElement {
-  static override properties = { store: { attribute: false } };
-  declare store: PreviewStore | undefined;
-
-  constructor() {
-    super();
-    new StoreController(this, () => this.store);
-  }
-
-  protected override createRenderRoot(): HTMLElement {
-    return this;
-  }
-
+export class PreviewToolbar extends StoreElement {
   protected override render(): TemplateResult {
     const store = this.store;
     if (!store) return html``;
